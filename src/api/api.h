@@ -1,0 +1,15 @@
+/* Route handlers, one file each. A handler does its route's own job and
+ * answers through response_*(); the dispatcher does everything shared. */
+#ifndef CLEANPNG_API_API_H
+#define CLEANPNG_API_API_H
+
+#include "http/request.h"
+#include "upstream/library.h"
+
+/* Process-wide, read-only after start-up (set before the workers fork). */
+void api_set_library(const library *lib);
+
+void api_search(request *r);
+void api_health(request *r);
+
+#endif
