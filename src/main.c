@@ -57,8 +57,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "cleanpngd: curl_global_init failed\n");
         return 1;
     }
-    log_info("event=starting search=%s engine=%s library_photos=%zu", config_search_name(cfg.search),
-             config_engine_name(cfg.engine), library_count(lib));
+    log_info("event=starting search=%s engine=%s library_photos=%zu",
+             config_search_name(cfg.search), config_engine_name(cfg.engine), library_count(lib));
     int rc = pool_run(&cfg);
     library_free(lib);
     curl_global_cleanup();

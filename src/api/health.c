@@ -26,10 +26,11 @@ void api_health(request *r)
                      "\"remove_engine\":\"%s\",\"unsplash_ratelimit_remaining\":%s,"
                      "\"worker\":%ld,\"pid\":%d,\"version\":\"%s\"}",
                      redis_ok ? "ok" : "degraded",
-                     redis_ok ? "" : "\"reason\":\"redis unreachable: rate limits are per worker "
-                                     "and log entries are queued\",",
+                     redis_ok ? ""
+                              : "\"reason\":\"redis unreachable: rate limits are per worker "
+                                "and log entries are queued\",",
                      redis_ok ? "ok" : "down", config_search_name(r->cfg->search),
-                     config_engine_name(r->cfg->engine), rl, r->thread->worker_index,
-                     (int)getpid(), CLEANPNG_VERSION);
+                     config_engine_name(r->cfg->engine), rl, r->thread->worker_index, (int)getpid(),
+                     CLEANPNG_VERSION);
     response_json(r, 200, body, (size_t)n);
 }

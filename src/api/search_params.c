@@ -8,8 +8,9 @@
 #include "core/utf8.h"
 
 static const char *const orientations[] = {"landscape", "portrait", "squarish", NULL};
-static const char *const colors[] = {"black_and_white", "black", "white", "yellow", "orange",
-                                     "red", "purple", "magenta", "green", "teal", "blue", NULL};
+static const char *const colors[] = {"black_and_white", "black", "white",  "yellow",
+                                     "orange",          "red",   "purple", "magenta",
+                                     "green",           "teal",  "blue",   NULL};
 static const char *const orders[] = {"relevant", "latest", NULL};
 
 static int is_space(unsigned char c)
@@ -50,16 +51,16 @@ static int get_int(const query *qs, const char *name, int min, int max, int def,
             val = val * 10 + (v[i] - '0');
     }
     if (!ok || val < min || val > max) {
-        api_error_set(err, 400, "invalid_parameter", name, "%s must be a whole number from %d to %d",
-                      name, min, max);
+        api_error_set(err, 400, "invalid_parameter", name,
+                      "%s must be a whole number from %d to %d", name, min, max);
         return -1;
     }
     *out = (int)val;
     return 0;
 }
 
-static int get_enum(const query *qs, const char *name, const char *const *allowed,
-                    const char *def, const char **out, api_error *err)
+static int get_enum(const query *qs, const char *name, const char *const *allowed, const char *def,
+                    const char **out, api_error *err)
 {
     const char *v;
     size_t len;
@@ -92,7 +93,8 @@ int search_params_parse(const query *qs, search_params *out, api_error *err)
     if (get_one(qs, "q", &q, &qlen, err))
         return -1;
     if (!q) {
-        api_error_set(err, 400, "missing_parameter", "q", "q is required: what should we search for?");
+        api_error_set(err, 400, "missing_parameter", "q",
+                      "q is required: what should we search for?");
         return -1;
     }
     if (utf8_count(q, qlen) < 0) {
@@ -109,7 +111,8 @@ int search_params_parse(const query *qs, search_params *out, api_error *err)
             continue;
         }
         if (c < 0x20 || c == 0x7f) {
-            api_error_set(err, 400, "invalid_parameter", "q", "q must not contain control characters");
+            api_error_set(err, 400, "invalid_parameter", "q",
+                          "q must not contain control characters");
             return -1;
         }
         if (o + 2 > SEARCH_Q_MAX_BYTES) {
@@ -143,13 +146,12 @@ int search_params_parse(const query *qs, search_params *out, api_error *err)
     return 0;
 }
 
-void search_params_cache_key(const search_params *p, const char *provider, char *out,
-                             size_t outlen)
+void search_params_cache_key(const search_params *p, const char *provider, char *out, size_t outlen)
 {
     char canon[SEARCH_Q_MAX_BYTES + 128];
     int n = snprintf(canon, sizeof canon, "%s\x1f%d\x1f%d\x1f%s\x1f%s\x1f%s", p->q, p->page,
-                     p->per_page, p->orientation ? p->orientation : "",
-                     p->color ? p->color : "", p->order_by);
+                     p->per_page, p->orientation ? p->orientation : "", p->color ? p->color : "",
+                     p->order_by);
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)canon, (size_t)n, md);
     char hex[2 * SHA256_DIGEST_LENGTH + 1];

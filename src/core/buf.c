@@ -109,23 +109,48 @@ int buf_append_json_str(buf *b, const char *s, size_t len)
         const char *out = NULL;
         size_t outlen = 0;
         switch (c) {
-        case '"': out = "\\\""; outlen = 2; break;
-        case '\\': out = "\\\\"; outlen = 2; break;
-        case '\n': out = "\\n"; outlen = 2; break;
-        case '\r': out = "\\r"; outlen = 2; break;
-        case '\t': out = "\\t"; outlen = 2; break;
+        case '"':
+            out = "\\\"";
+            outlen = 2;
+            break;
+        case '\\':
+            out = "\\\\";
+            outlen = 2;
+            break;
+        case '\n':
+            out = "\\n";
+            outlen = 2;
+            break;
+        case '\r':
+            out = "\\r";
+            outlen = 2;
+            break;
+        case '\t':
+            out = "\\t";
+            outlen = 2;
+            break;
         case '<': /* keeps the JSON safe to embed in HTML */
         case '>':
         case '&':
-            esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-            esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-            out = esc; outlen = 6;
+            esc[0] = '\\';
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            out = esc;
+            outlen = 6;
             break;
         default:
             if (c < 0x20 || c == 0x7f) {
-                esc[0] = '\\'; esc[1] = 'u'; esc[2] = '0'; esc[3] = '0';
-                esc[4] = hex[c >> 4]; esc[5] = hex[c & 15];
-                out = esc; outlen = 6;
+                esc[0] = '\\';
+                esc[1] = 'u';
+                esc[2] = '0';
+                esc[3] = '0';
+                esc[4] = hex[c >> 4];
+                esc[5] = hex[c & 15];
+                out = esc;
+                outlen = 6;
             }
         }
         if (out) {

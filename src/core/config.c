@@ -35,11 +35,24 @@ int config_parse_duration(const char *s, long *seconds)
     long mult = 1;
     char num[32];
     switch (s[n - 1]) {
-    case 's': mult = 1; n--; break;
-    case 'm': mult = 60; n--; break;
-    case 'h': mult = 3600; n--; break;
-    case 'd': mult = 86400; n--; break;
-    default: break;
+    case 's':
+        mult = 1;
+        n--;
+        break;
+    case 'm':
+        mult = 60;
+        n--;
+        break;
+    case 'h':
+        mult = 3600;
+        n--;
+        break;
+    case 'd':
+        mult = 86400;
+        n--;
+        break;
+    default:
+        break;
     }
     if (n == 0) {
         if (mult == 1)
@@ -88,9 +101,12 @@ const char *config_search_name(search_provider p)
 const char *config_engine_name(remove_engine e)
 {
     switch (e) {
-    case ENGINE_REMOVEBG: return "removebg";
-    case ENGINE_REMBG: return "rembg";
-    default: return "local";
+    case ENGINE_REMOVEBG:
+        return "removebg";
+    case ENGINE_REMBG:
+        return "rembg";
+    default:
+        return "local";
     }
 }
 
@@ -172,15 +188,15 @@ static int get_long(const char *name, long def, long min, long max, long *out, c
         return 0;
     }
     if (parse_long(v, min, max, out)) {
-        snprintf(err, errlen, "%s: must be a whole number from %ld to %ld (got '%.40s')", name,
-                 min, max, v);
+        snprintf(err, errlen, "%s: must be a whole number from %ld to %ld (got '%.40s')", name, min,
+                 max, v);
         return -1;
     }
     return 0;
 }
 
-static int get_duration(const char *name, const char *def, long min, long max, long *out,
-                        char *err, size_t errlen)
+static int get_duration(const char *name, const char *def, long min, long max, long *out, char *err,
+                        size_t errlen)
 {
     const char *v = getenv(name);
     if (!v || !*v)
@@ -201,8 +217,8 @@ static int get_limit(const char *name, const char *def, rate_limit *out, char *e
     if (!v || !*v)
         v = def;
     if (config_parse_limit(v, out)) {
-        snprintf(err, errlen, "%s: must look like 60/1m (count/window, window up to 1d) (got '%.40s')",
-                 name, v);
+        snprintf(err, errlen,
+                 "%s: must look like 60/1m (count/window, window up to 1d) (got '%.40s')", name, v);
         return -1;
     }
     return 0;
@@ -247,8 +263,8 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen)
     TRY(get_str("CLEANPNG_UNSPLASH_API_URL", cfg->unsplash_url, sizeof cfg->unsplash_url,
                 "https://api.unsplash.com", err, errlen));
     TRY(check_base_url("CLEANPNG_UNSPLASH_API_URL", cfg->unsplash_url, err, errlen));
-    TRY(get_str("CLEANPNG_REMOVEBG_API_KEY", cfg->removebg_key, sizeof cfg->removebg_key, "",
-                err, errlen));
+    TRY(get_str("CLEANPNG_REMOVEBG_API_KEY", cfg->removebg_key, sizeof cfg->removebg_key, "", err,
+                errlen));
     TRY(get_str("CLEANPNG_REMOVEBG_API_URL", cfg->removebg_url, sizeof cfg->removebg_url,
                 "https://api.remove.bg/v1.0", err, errlen));
     TRY(check_base_url("CLEANPNG_REMOVEBG_API_URL", cfg->removebg_url, err, errlen));
@@ -318,7 +334,8 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen)
     TRY(get_str("CLEANPNG_LIBRARY_URL", cfg->library_url_prefix, sizeof cfg->library_url_prefix,
                 "/library/", err, errlen));
     if (cfg->search == SEARCH_LOCAL && access(cfg->library_dir, R_OK) != 0) {
-        snprintf(err, errlen, "CLEANPNG_LIBRARY_DIR: %s is not readable (run scripts/build-library)",
+        snprintf(err, errlen,
+                 "CLEANPNG_LIBRARY_DIR: %s is not readable (run scripts/build-library)",
                  cfg->library_dir);
         return -1;
     }
@@ -343,7 +360,8 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen)
         errno = 0;
         cfg->socket_mode = strtol(tmp, &end, 8);
         if (errno || *end || cfg->socket_mode < 0600 || cfg->socket_mode > 0777) {
-            snprintf(err, errlen, "CLEANPNG_SOCKET_MODE: must be octal permission bits from 0600 to 0777");
+            snprintf(err, errlen,
+                     "CLEANPNG_SOCKET_MODE: must be octal permission bits from 0600 to 0777");
             return -1;
         }
     }
@@ -355,22 +373,21 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen)
     TRY(get_limit("CLEANPNG_LIMIT_SEARCH", "60/1m", &cfg->limit_search, err, errlen));
     TRY(get_limit("CLEANPNG_LIMIT_REMOVE", "10/1m", &cfg->limit_remove, err, errlen));
     TRY(get_limit("CLEANPNG_LIMIT_PRIVACY", "20/1m", &cfg->limit_privacy, err, errlen));
-    TRY(get_duration("CLEANPNG_RETENTION_SEARCH", "7d", 1, 7 * 86400, &cfg->retention_search_s,
-                     err, errlen));
-    TRY(get_duration("CLEANPNG_RETENTION_ERROR", "30d", 1, 30 * 86400, &cfg->retention_error_s,
-                     err, errlen));
+    TRY(get_duration("CLEANPNG_RETENTION_SEARCH", "7d", 1, 7 * 86400, &cfg->retention_search_s, err,
+                     errlen));
+    TRY(get_duration("CLEANPNG_RETENTION_ERROR", "30d", 1, 30 * 86400, &cfg->retention_error_s, err,
+                     errlen));
     TRY(get_duration("CLEANPNG_RETENTION_ACCESS", "90d", 1, 90 * 86400, &cfg->retention_access_s,
                      err, errlen));
-    TRY(get_duration("CLEANPNG_SEARCH_CACHE_TTL", "1h", 1, 7 * 86400, &cfg->search_cache_ttl_s,
-                     err, errlen));
+    TRY(get_duration("CLEANPNG_SEARCH_CACHE_TTL", "1h", 1, 7 * 86400, &cfg->search_cache_ttl_s, err,
+                     errlen));
 
     TRY(get_long("CLEANPNG_UPSTREAM_CONNECT_TIMEOUT_MS", 3000, 10, 60000,
                  &cfg->upstream_connect_timeout_ms, err, errlen));
     TRY(get_long("CLEANPNG_SEARCH_TIMEOUT_MS", 8000, 10, 120000, &cfg->search_timeout_ms, err,
                  errlen));
 
-    TRY(get_str("CLEANPNG_APP_NAME", cfg->app_name, sizeof cfg->app_name, "cleanpng", err,
-                errlen));
+    TRY(get_str("CLEANPNG_APP_NAME", cfg->app_name, sizeof cfg->app_name, "cleanpng", err, errlen));
     for (const char *c = cfg->app_name; *c; c++) {
         if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-') {
             snprintf(err, errlen, "CLEANPNG_APP_NAME: only letters, digits, '_' and '-'");

@@ -57,7 +57,7 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen);
 
 /* Helpers, exposed for unit tests. Each returns 0 on success, -1 on error. */
 int config_parse_duration(const char *s, long *seconds); /* "90", "30s", "5m", "1h", "7d" */
-int config_parse_limit(const char *s, rate_limit *out);   /* "60/1m", "10/30s", "100/h" */
+int config_parse_limit(const char *s, rate_limit *out);  /* "60/1m", "10/30s", "100/h" */
 
 const char *config_search_name(search_provider p);
 const char *config_engine_name(remove_engine e);

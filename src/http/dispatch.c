@@ -113,8 +113,8 @@ void dispatch_request(worker_thread *t, FCGX_Request *fr)
                  r.route_name, r.method, r.status, r.last_error.code ? r.last_error.code : "-",
                  (unsigned long long)us, r.id);
     else
-        log_debug("event=request route=%s method=%s status=%d us=%llu request_id=%s",
-                  r.route_name, r.method, r.status, (unsigned long long)us, r.id);
+        log_debug("event=request route=%s method=%s status=%d us=%llu request_id=%s", r.route_name,
+                  r.method, r.status, (unsigned long long)us, r.id);
     if (t->slot)
         atomic_store(&t->slot->busy, 0);
 }

@@ -65,8 +65,8 @@ static pid_t spawn_worker(const config *cfg, long index, int listen_fd, scoreboa
     _exit(worker_main(cfg, index, listen_fd, sb));
 }
 
-static void report_death(const config *cfg, long index, pid_t pid, int status,
-                         scoreboard_slot *sb, int stopping)
+static void report_death(const config *cfg, long index, pid_t pid, int status, scoreboard_slot *sb,
+                         int stopping)
 {
     char how[64];
     if (WIFSIGNALED(status))
@@ -173,7 +173,8 @@ int pool_run(const config *cfg)
                     w[i].fast_deaths++;
                 else
                     w[i].fast_deaths = 0;
-                uint64_t delay = w[i].fast_deaths ? 100000u << (w[i].fast_deaths < 6 ? w[i].fast_deaths : 6) : 0;
+                uint64_t delay =
+                    w[i].fast_deaths ? 100000u << (w[i].fast_deaths < 6 ? w[i].fast_deaths : 6) : 0;
                 if (delay > RESPAWN_MAX_DELAY_US)
                     delay = RESPAWN_MAX_DELAY_US;
                 w[i].pid = 0;

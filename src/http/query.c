@@ -101,11 +101,16 @@ int query_get(const query *q, const char *key, const char **value, size_t *value
 const char *query_status_message(query_status st)
 {
     switch (st) {
-    case QUERY_OK: return "ok";
-    case QUERY_ERR_TOO_LONG: return "the query string is too long";
-    case QUERY_ERR_TOO_MANY: return "too many query parameters";
-    case QUERY_ERR_BAD_ESCAPE: return "malformed percent-encoding in the query string";
-    case QUERY_ERR_NUL: return "the query string contains a NUL byte";
+    case QUERY_OK:
+        return "ok";
+    case QUERY_ERR_TOO_LONG:
+        return "the query string is too long";
+    case QUERY_ERR_TOO_MANY:
+        return "too many query parameters";
+    case QUERY_ERR_BAD_ESCAPE:
+        return "malformed percent-encoding in the query string";
+    case QUERY_ERR_NUL:
+        return "the query string contains a NUL byte";
     }
     return "invalid query string";
 }

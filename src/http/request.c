@@ -35,10 +35,9 @@ void response_send(request *r, int status, const char *content_type, const char 
                      "%s%s%s"
                      "Content-Length: %zu\r\n"
                      "%.*s%s\r\n",
-                     status, http_status_text(status), r->id,
-                     content_type ? "Content-Type: " : "", content_type ? content_type : "",
-                     content_type ? "\r\n" : "", len, (int)r->extra_len, r->extra_headers,
-                     headers ? headers : "");
+                     status, http_status_text(status), r->id, content_type ? "Content-Type: " : "",
+                     content_type ? content_type : "", content_type ? "\r\n" : "", len,
+                     (int)r->extra_len, r->extra_headers, headers ? headers : "");
     if (n < 0 || (size_t)n >= sizeof head) {
         log_error("event=header_overflow request_id=%s", r->id);
         n = snprintf(head, sizeof head, "Status: 500 Internal Server Error\r\n\r\n");
@@ -60,8 +59,7 @@ void response_error(request *r, const api_error *e)
     buf tmp;
     buf_init(&tmp, 2048);
     int ok = buf_append_str(&tmp, "{\"error\":{\"code\":\"") == 0 &&
-             buf_append_str(&tmp, e->code) == 0 &&
-             buf_append_str(&tmp, "\",\"message\":\"") == 0 &&
+             buf_append_str(&tmp, e->code) == 0 && buf_append_str(&tmp, "\",\"message\":\"") == 0 &&
              buf_append_json_str(&tmp, e->message, strlen(e->message)) == 0 &&
              buf_append_str(&tmp, "\"") == 0;
     if (ok && e->param)
@@ -75,16 +73,15 @@ void response_error(request *r, const api_error *e)
         snprintf(headers, sizeof headers, "Retry-After: %ld\r\n", e->retry_after);
     r->last_error = *e;
     if (ok)
-        response_send(r, e->status, "application/json; charset=utf-8", headers, tmp.data,
-                      tmp.len);
+        response_send(r, e->status, "application/json; charset=utf-8", headers, tmp.data, tmp.len);
     else
         response_send(r, e->status, "application/json; charset=utf-8", headers,
                       "{\"error\":{\"code\":\"internal\",\"message\":\"internal error\"}}", 56);
     buf_free(&tmp);
 }
 
-void response_fail(request *r, int status, const char *code, const char *param,
-                   const char *fmt, ...)
+void response_fail(request *r, int status, const char *code, const char *param, const char *fmt,
+                   ...)
 {
     api_error e;
     api_error_set(&e, status, code, param, "-");

@@ -55,8 +55,8 @@ void response_json(request *r, int status, const char *json, size_t len);
 void response_error(request *r, const api_error *e);
 
 /* Shorthand for a one-off error. */
-void response_fail(request *r, int status, const char *code, const char *param,
-                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+void response_fail(request *r, int status, const char *code, const char *param, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
 
 /* Copies a sane client-supplied request id ([A-Za-z0-9._-], 8..64 chars) or
  * generates a random one. */

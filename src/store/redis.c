@@ -35,8 +35,8 @@ void redis_conn_fail(redis_conn *c)
         c->ctx = NULL;
     }
     c->next_attempt_us = now_mono_us() + (uint64_t)c->backoff_ms * 1000u;
-    c->backoff_ms = c->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS
-                                                              : c->backoff_ms * 2;
+    c->backoff_ms =
+        c->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
 static redisContext *connect_url(const char *url, struct timeval tv)
@@ -84,8 +84,8 @@ redisContext *redis_conn_get(redis_conn *c)
         }
         c->errors++;
         c->next_attempt_us = now + (uint64_t)c->backoff_ms * 1000u;
-        c->backoff_ms = c->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS
-                                                                  : c->backoff_ms * 2;
+        c->backoff_ms =
+            c->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS : c->backoff_ms * 2;
         return NULL;
     }
     if (redisSetTimeout(ctx, tv) != REDIS_OK) {

@@ -55,7 +55,8 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
             v++;
             vlen--;
         }
-        size_t c = vlen < sizeof s->resp->content_type - 1 ? vlen : sizeof s->resp->content_type - 1;
+        size_t c =
+            vlen < sizeof s->resp->content_type - 1 ? vlen : sizeof s->resp->content_type - 1;
         memcpy(s->resp->content_type, v, c);
         s->resp->content_type[c] = '\0';
     }
@@ -113,13 +114,17 @@ httpc_result httpc_perform(CURL *curl, const httpc_request *req, httpc_response 
     if (s.overflow || rc == CURLE_FILESIZE_EXCEEDED)
         return HTTPC_TOO_LARGE;
     switch (rc) {
-    case CURLE_OK: return HTTPC_OK;
-    case CURLE_OPERATION_TIMEDOUT: return HTTPC_TIMEOUT;
+    case CURLE_OK:
+        return HTTPC_OK;
+    case CURLE_OPERATION_TIMEDOUT:
+        return HTTPC_TIMEOUT;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_CONNECT:
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION: return HTTPC_CONNECT;
-    default: return HTTPC_ERROR;
+    case CURLE_PEER_FAILED_VERIFICATION:
+        return HTTPC_CONNECT;
+    default:
+        return HTTPC_ERROR;
     }
 }
 

@@ -9,11 +9,11 @@
 #include "core/buf.h"
 
 typedef enum {
-    HTTPC_OK = 0,       /* a response arrived (any status) */
-    HTTPC_TIMEOUT,      /* connect or total time ran out */
-    HTTPC_TOO_LARGE,    /* the body passed max_body */
-    HTTPC_CONNECT,      /* could not connect / resolve / TLS */
-    HTTPC_ERROR,        /* anything else */
+    HTTPC_OK = 0,    /* a response arrived (any status) */
+    HTTPC_TIMEOUT,   /* connect or total time ran out */
+    HTTPC_TOO_LARGE, /* the body passed max_body */
+    HTTPC_CONNECT,   /* could not connect / resolve / TLS */
+    HTTPC_ERROR,     /* anything else */
 } httpc_result;
 
 typedef struct {

@@ -30,8 +30,8 @@ static int put_link(buf *b, const char *key, const char *url, const char *utm)
            buf_printf(b, "%sutm_source=%s&utm_medium=referral\"", sep, utm);
 }
 
-int search_page_to_json(const search_params *params, const char *provider,
-                        const search_page *page, buf *out)
+int search_page_to_json(const search_params *params, const char *provider, const search_page *page,
+                        buf *out)
 {
     if (buf_append_str(out, SEARCH_JSON_UNCACHED_PREFIX) || put_str(out, "query", params->q) ||
         buf_printf(out,
@@ -45,16 +45,14 @@ int search_page_to_json(const search_params *params, const char *provider,
             buf_printf(out, ",\"width\":%ld,\"height\":%ld,", r->width, r->height) ||
             put_str(out, "color", r->color) || buf_append_str(out, ",") ||
             put_str(out, "blur_hash", r->blur_hash) || buf_append_str(out, ",") ||
-            put_str(out, "description", r->description) ||
-            buf_append_str(out, ",\"urls\":{") || put_str(out, "thumb", r->url_thumb) ||
-            buf_append_str(out, ",") || put_str(out, "small", r->url_small) ||
-            buf_append_str(out, ",") || put_str(out, "regular", r->url_regular) ||
-            buf_append_str(out, "},\"author\":{") || put_str(out, "name", r->author_name) ||
-            buf_append_str(out, ",") || put_str(out, "username", r->author_username) ||
-            buf_append_str(out, ",") ||
-            put_link(out, "url", r->author_url, page->utm_source) ||
-            buf_append_str(out, "},") || put_link(out, "link", r->link, page->utm_source) ||
-            buf_append_str(out, "}"))
+            put_str(out, "description", r->description) || buf_append_str(out, ",\"urls\":{") ||
+            put_str(out, "thumb", r->url_thumb) || buf_append_str(out, ",") ||
+            put_str(out, "small", r->url_small) || buf_append_str(out, ",") ||
+            put_str(out, "regular", r->url_regular) || buf_append_str(out, "},\"author\":{") ||
+            put_str(out, "name", r->author_name) || buf_append_str(out, ",") ||
+            put_str(out, "username", r->author_username) || buf_append_str(out, ",") ||
+            put_link(out, "url", r->author_url, page->utm_source) || buf_append_str(out, "},") ||
+            put_link(out, "link", r->link, page->utm_source) || buf_append_str(out, "}"))
             return -1;
     }
     return buf_append_str(out, "]}");

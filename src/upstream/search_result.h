@@ -40,7 +40,7 @@ void search_page_release(search_page *p);
  * flag in place (SEARCH_JSON_CACHED_PREFIX has the same length). */
 #define SEARCH_JSON_UNCACHED_PREFIX "{\"cached\":false,"
 #define SEARCH_JSON_CACHED_PREFIX "{\"cached\":true, "
-int search_page_to_json(const search_params *params, const char *provider,
-                        const search_page *page, buf *out);
+int search_page_to_json(const search_params *params, const char *provider, const search_page *page,
+                        buf *out);
 
 #endif

@@ -113,10 +113,12 @@ void unsplash_map_failure(httpc_result res, const httpc_response *resp, api_erro
 {
     switch (res) {
     case HTTPC_TIMEOUT:
-        api_error_set(err, 504, "upstream_timeout", NULL, "the photo search took too long; try again");
+        api_error_set(err, 504, "upstream_timeout", NULL,
+                      "the photo search took too long; try again");
         return;
     case HTTPC_TOO_LARGE:
-        api_error_set(err, 502, "upstream_error", NULL, "the photo search sent an oversized answer");
+        api_error_set(err, 502, "upstream_error", NULL,
+                      "the photo search sent an oversized answer");
         return;
     case HTTPC_CONNECT:
     case HTTPC_ERROR:
@@ -135,9 +137,11 @@ void unsplash_map_failure(httpc_result res, const httpc_response *resp, api_erro
         api_error_set(err, 502, "upstream_error", NULL,
                       "the photo search refused our credentials; the operator has been told");
     } else if (st >= 500) {
-        api_error_set(err, 502, "upstream_error", NULL, "the photo search is having trouble; try again");
+        api_error_set(err, 502, "upstream_error", NULL,
+                      "the photo search is having trouble; try again");
     } else if (st == 200) {
-        api_error_set(err, 502, "upstream_error", NULL, "the photo search sent an answer we could not read");
+        api_error_set(err, 502, "upstream_error", NULL,
+                      "the photo search sent an answer we could not read");
     } else {
         api_error_set(err, 502, "upstream_error", NULL, "the photo search failed (status %ld)", st);
     }
@@ -163,10 +167,10 @@ int unsplash_search_url(const char *base, const search_params *p, char *out, siz
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/')
         bl--;
-    int n = snprintf(out, outlen, "%.*s/search/photos?query=%s&page=%d&per_page=%d&order_by=%s%s%s%s%s",
-                     (int)bl, base, q, p->page, p->per_page, p->order_by,
-                     p->orientation ? "&orientation=" : "", p->orientation ? p->orientation : "",
-                     p->color ? "&color=" : "", p->color ? p->color : "");
+    int n = snprintf(
+        out, outlen, "%.*s/search/photos?query=%s&page=%d&per_page=%d&order_by=%s%s%s%s%s", (int)bl,
+        base, q, p->page, p->per_page, p->order_by, p->orientation ? "&orientation=" : "",
+        p->orientation ? p->orientation : "", p->color ? "&color=" : "", p->color ? p->color : "");
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 

@@ -27,11 +27,11 @@ int main(void)
     /* UTF-8 validation */
     CHECK(utf8_count("abc", 3) == 3);
     CHECK(utf8_count("\xc3\xa9t\xc3\xa9", 5) == 3);
-    CHECK(utf8_count("\xf0\x9f\x8d\x8e", 4) == 1);     /* U+1F34E */
-    CHECK(utf8_count("\xc0\xaf", 2) == -1);            /* overlong '/' */
-    CHECK(utf8_count("\xed\xa0\x80", 3) == -1);        /* surrogate */
-    CHECK(utf8_count("\xf4\x90\x80\x80", 4) == -1);    /* > U+10FFFF */
-    CHECK(utf8_count("\xe2\x82", 2) == -1);            /* truncated */
-    CHECK(utf8_count("\x80", 1) == -1);                /* lone continuation */
+    CHECK(utf8_count("\xf0\x9f\x8d\x8e", 4) == 1);  /* U+1F34E */
+    CHECK(utf8_count("\xc0\xaf", 2) == -1);         /* overlong '/' */
+    CHECK(utf8_count("\xed\xa0\x80", 3) == -1);     /* surrogate */
+    CHECK(utf8_count("\xf4\x90\x80\x80", 4) == -1); /* > U+10FFFF */
+    CHECK(utf8_count("\xe2\x82", 2) == -1);         /* truncated */
+    CHECK(utf8_count("\x80", 1) == -1);             /* lone continuation */
     return check_done("buf");
 }

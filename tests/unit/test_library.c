@@ -6,9 +6,11 @@
 static const char manifest[] =
     "{\"version\":1,\"photos\":["
     "{\"id\":\"apple-red\",\"title\":\"Red apple\",\"description\":\"a red apple on a table\","
-    " \"tags\":[\"apple\",\"fruit\",\"red\"],\"author\":{\"name\":\"A\",\"url\":\"https://a.example/\"},"
+    " \"tags\":[\"apple\",\"fruit\",\"red\"],\"author\":{\"name\":\"A\",\"url\":\"https://"
+    "a.example/\"},"
     " \"width\":800,\"height\":600,\"color\":\"#c02020\",\"files\":{\"full\":\"apple-red.jpg\","
-    " \"regular\":\"apple-red-1080.jpg\",\"small\":\"apple-red-400.jpg\",\"thumb\":\"apple-red-200.jpg\"}},"
+    " \"regular\":\"apple-red-1080.jpg\",\"small\":\"apple-red-400.jpg\",\"thumb\":\"apple-red-200."
+    "jpg\"}},"
     "{\"id\":\"cat\",\"title\":\"Cat\",\"description\":\"a cat sleeping next to an apple\","
     " \"tags\":[\"cat\",\"animals\"],\"author\":{\"name\":\"B\",\"url\":null},"
     " \"width\":400,\"height\":800,\"color\":\"#808080\",\"files\":{\"full\":\"cat.jpg\","
@@ -18,7 +20,8 @@ static const char manifest[] =
     " \"width\":500,\"height\":500,\"color\":\"#20a020\",\"files\":{\"full\":\"pears.jpg\","
     " \"regular\":\"pears-1080.jpg\",\"small\":\"pears-400.jpg\",\"thumb\":\"pears-200.jpg\"}},"
     "{\"id\":\"evil\",\"title\":\"x\",\"tags\":[\"apple\"],\"author\":{\"name\":\"D\"},"
-    " \"files\":{\"full\":\"../../etc/passwd\",\"regular\":\"a.jpg\",\"small\":\"a.jpg\",\"thumb\":\"a.jpg\"}}"
+    " \"files\":{\"full\":\"../../etc/"
+    "passwd\",\"regular\":\"a.jpg\",\"small\":\"a.jpg\",\"thumb\":\"a.jpg\"}}"
     "]}";
 
 static search_params params(const char *q)

@@ -86,9 +86,9 @@ int main(void)
     CHECK(strlen(ka) == 22 + 64);
     search_params_cache_key(&a, "local", kb, sizeof kb);
     CHECK(strcmp(ka, kb) != 0);
-    const char *variants[] = {"q=red+apple&page=2", "q=red+apple&per_page=10",
-                              "q=red+apple&orientation=landscape", "q=red+apple&color=red",
-                              "q=red+apple&order_by=latest", "q=redapple"};
+    const char *variants[] = {
+        "q=red+apple&page=2",    "q=red+apple&per_page=10",     "q=red+apple&orientation=landscape",
+        "q=red+apple&color=red", "q=red+apple&order_by=latest", "q=redapple"};
     for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
         CHECK(parse(variants[i], &b, &e) == 0);
         search_params_cache_key(&b, "unsplash", kb, sizeof kb);

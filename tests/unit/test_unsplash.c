@@ -11,12 +11,18 @@ static const char sample[] =
     "{\"id\":\"Sg3XwuEpybU\",\"slug\":\"x\",\"width\":3742,\"height\":6000,\"color\":\"#402626\","
     "\"blur_hash\":\"LKF=s[8_Os%MO[IAWrxu?^Mx-:tR\",\"description\":null,"
     "\"alt_description\":\"yellow Labrador retriever biting yellow tulip flower\","
-    "\"urls\":{\"raw\":\"https://images.unsplash.com/photo-1?ixid=M3wy\",\"thumb\":\"https://images.unsplash.com/photo-1?w=200\","
-    "\"small\":\"https://images.unsplash.com/photo-1?w=400\",\"regular\":\"https://images.unsplash.com/photo-1?w=1080\"},"
-    "\"links\":{\"html\":\"https://unsplash.com/photos/Sg3XwuEpybU\",\"download_location\":\"https://api.unsplash.com/photos/Sg3XwuEpybU/download?ixid=1\"},"
+    "\"urls\":{\"raw\":\"https://images.unsplash.com/photo-1?ixid=M3wy\",\"thumb\":\"https://"
+    "images.unsplash.com/photo-1?w=200\","
+    "\"small\":\"https://images.unsplash.com/photo-1?w=400\",\"regular\":\"https://"
+    "images.unsplash.com/photo-1?w=1080\"},"
+    "\"links\":{\"html\":\"https://unsplash.com/photos/"
+    "Sg3XwuEpybU\",\"download_location\":\"https://api.unsplash.com/photos/Sg3XwuEpybU/"
+    "download?ixid=1\"},"
     "\"likes\":2128,\"sponsorship\":{\"tagline\":\"ad\"},\"new_field\":[1,2,3],"
-    "\"user\":{\"username\":\"richardbrutyo\",\"name\":\"Richard Brutyo\",\"links\":{\"html\":\"https://unsplash.com/@richardbrutyo\"}}},"
-    "{\"id\":\"nulls1\",\"width\":10,\"height\":20,\"color\":null,\"blur_hash\":null,\"description\":\"a <b>bold</b> \\\"dog\\\"\","
+    "\"user\":{\"username\":\"richardbrutyo\",\"name\":\"Richard "
+    "Brutyo\",\"links\":{\"html\":\"https://unsplash.com/@richardbrutyo\"}}},"
+    "{\"id\":\"nulls1\",\"width\":10,\"height\":20,\"color\":null,\"blur_hash\":null,"
+    "\"description\":\"a <b>bold</b> \\\"dog\\\"\","
     "\"urls\":{\"thumb\":\"https://i/1\",\"small\":\"https://i/2\",\"regular\":\"https://i/3\"},"
     "\"links\":{\"html\":\"javascript:alert(1)\"},"
     "\"user\":{\"username\":null,\"name\":\"Ann\",\"links\":{}}},"
@@ -48,8 +54,10 @@ int main(void)
     CHECK(search_page_to_json(&p, "unsplash", &page, &out) == 0);
     CHECK(strncmp(out.data, SEARCH_JSON_UNCACHED_PREFIX, strlen(SEARCH_JSON_UNCACHED_PREFIX)) == 0);
     CHECK(strlen(SEARCH_JSON_UNCACHED_PREFIX) == strlen(SEARCH_JSON_CACHED_PREFIX));
-    CHECK(strstr(out.data, "\"url\":\"https://unsplash.com/@richardbrutyo?utm_source=cleanpng&utm_medium=referral\"") != NULL);
-    CHECK(strstr(out.data, "\"link\":\"https://unsplash.com/photos/Sg3XwuEpybU?utm_source=cleanpng&utm_medium=referral\"") != NULL);
+    CHECK(strstr(out.data, "\"url\":\"https://unsplash.com/"
+                           "@richardbrutyo?utm_source=cleanpng&utm_medium=referral\"") != NULL);
+    CHECK(strstr(out.data, "\"link\":\"https://unsplash.com/photos/"
+                           "Sg3XwuEpybU?utm_source=cleanpng&utm_medium=referral\"") != NULL);
     CHECK(strstr(out.data, "\"color\":null,\"blur_hash\":null") != NULL);
     CHECK(strstr(out.data, "\\u003cb\\u003ebold") != NULL); /* HTML-safe JSON */
     CHECK(strstr(out.data, "\"provider\":\"unsplash\"") != NULL);
@@ -58,7 +66,12 @@ int main(void)
     search_page_release(&page);
 
     /* not what we expect */
-    const char *bad[] = {"", "{", "[]", "{\"results\":{}}", "Rate Limit Exceeded", "<html>",
+    const char *bad[] = {"",
+                         "{",
+                         "[]",
+                         "{\"results\":{}}",
+                         "Rate Limit Exceeded",
+                         "<html>",
                          "{\"total\":1,\"results\":[] trailing"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(unsplash_parse_search(bad[i], strlen(bad[i]), "cleanpng", &page) == -1);
