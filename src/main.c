@@ -45,6 +45,7 @@ int main(int argc, char **argv)
             return 2;
         }
         api_set_library(lib);
+        api_set_remove_library(lib);
     }
     if (check_only) {
         printf("configuration ok: search=%s engine=%s workers=%ld threads=%ld\n",

@@ -9,7 +9,10 @@
 /* Process-wide, read-only after start-up (set before the workers fork). */
 void api_set_library(const library *lib);
 
+void api_set_remove_library(const library *lib);
+
 void api_search(request *r);
+void api_remove(request *r);
 void api_health(request *r);
 
 #endif

@@ -17,6 +17,9 @@ void buf_init(buf *b, size_t max);
 void buf_free(buf *b);
 void buf_reset(buf *b); /* len = 0, keeps the allocation */
 
+/* Makes room for extra more bytes in one allocation; -1 past the cap. */
+int buf_reserve(buf *b, size_t extra);
+
 /* 0 on success, -1 when the cap would be exceeded or memory ran out; on
  * failure the buffer keeps its previous contents. */
 int buf_append(buf *b, const void *data, size_t len);

@@ -329,6 +329,12 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen)
         strcpy(cfg->image_hosts[cfg->image_host_count++], h);
     }
 
+    long flag;
+    TRY(get_long("CLEANPNG_FETCH_ALLOW_HTTP", 0, 0, 1, &flag, err, errlen));
+    cfg->fetch_allow_http = (int)flag;
+    TRY(get_long("CLEANPNG_FETCH_ALLOW_LOOPBACK", 0, 0, 1, &flag, err, errlen));
+    cfg->fetch_allow_loopback = (int)flag;
+
     TRY(get_str("CLEANPNG_LIBRARY_DIR", cfg->library_dir, sizeof cfg->library_dir,
                 CLEANPNG_DEFAULT_LIBRARY_DIR, err, errlen));
     TRY(get_str("CLEANPNG_LIBRARY_URL", cfg->library_url_prefix, sizeof cfg->library_url_prefix,
@@ -385,6 +391,9 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen)
     TRY(get_long("CLEANPNG_UPSTREAM_CONNECT_TIMEOUT_MS", 3000, 10, 60000,
                  &cfg->upstream_connect_timeout_ms, err, errlen));
     TRY(get_long("CLEANPNG_SEARCH_TIMEOUT_MS", 8000, 10, 120000, &cfg->search_timeout_ms, err,
+                 errlen));
+
+    TRY(get_long("CLEANPNG_ENGINE_TIMEOUT_MS", 60000, 100, 600000, &cfg->engine_timeout_ms, err,
                  errlen));
 
     TRY(get_str("CLEANPNG_APP_NAME", cfg->app_name, sizeof cfg->app_name, "cleanpng", err, errlen));

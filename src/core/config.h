@@ -26,6 +26,8 @@ typedef struct config {
     char rembg_url[256];
     char image_hosts[CONFIG_MAX_IMAGE_HOSTS][128];
     int image_host_count;
+    int fetch_allow_http;     /* test only: fetch images over plain http */
+    int fetch_allow_loopback; /* test only: fetch images from 127.0.0.0/8 and ::1 */
 
     char library_dir[512];
     char library_url_prefix[128]; /* where nginx serves the library, e.g. "/library/" */
@@ -45,6 +47,7 @@ typedef struct config {
 
     long upstream_connect_timeout_ms;
     long search_timeout_ms;
+    long engine_timeout_ms;
     char app_name[64];
     int log_level; /* log_level from core/log.h */
 } config;

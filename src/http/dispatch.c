@@ -12,6 +12,7 @@
 
 static const route routes[] = {
     {"/api/search", "GET", "search", api_search},
+    {"/api/remove", "POST", "remove", api_remove},
     {"/api/health", "GET", "health", api_health},
 };
 

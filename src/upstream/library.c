@@ -23,6 +23,7 @@ typedef struct {
     char urls[3][512];
     char author_url[512];
     char link[512];
+    const char *full_file;
     const char *color_word; /* the Unsplash colour word closest to r.color */
     word words[MAX_WORDS_PER_PHOTO];
     int nwords;
@@ -224,6 +225,7 @@ library *library_load_buffer(const char *json, size_t len, const char *url_prefi
             snprintf(ph->author_url, sizeof ph->author_url, "%s", au);
             ph->r.author_url = ph->author_url;
         }
+        ph->full_file = full;
         snprintf(ph->link, sizeof ph->link, "%s%s", url_prefix, full);
         ph->r.link = ph->link;
         json_object *tags;
@@ -345,4 +347,12 @@ void library_search(const library *lib, const search_params *p, search_page *out
     for (size_t i = start; i < nh && out->count < p->per_page; i++)
         out->items[out->count++] = lib->photos[hits[i].index].r;
     free(hits);
+}
+
+const char *library_full_file(const library *lib, const char *id)
+{
+    for (size_t i = 0; lib && i < lib->count; i++)
+        if (!strcmp(lib->photos[i].r.id, id))
+            return lib->photos[i].full_file;
+    return NULL;
 }

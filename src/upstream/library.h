@@ -29,4 +29,8 @@ size_t library_count(const library *lib);
  * fills one page. Never fails; out borrows strings from lib. */
 void library_search(const library *lib, const search_params *p, search_page *out);
 
+/* The file name (inside the library folder) of the full-size image of the
+ * photo with this id, or NULL when there is no such photo. */
+const char *library_full_file(const library *lib, const char *id);
+
 #endif
