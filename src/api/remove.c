@@ -276,6 +276,13 @@ void api_remove(request *r)
     }
     if (intake(j, &in, &err))
         goto fail;
+    /* A remote engine gets the bytes as received (unless EXIF turned them):
+     * the decoded pixels were only needed to prove the image sound, and
+     * freeing them now keeps a waiting request small. */
+    if (r->cfg->engine != ENGINE_LOCAL && in.header.orientation == 1) {
+        img_rgba_free(&j->decoded);
+        memset(&in.image, 0, sizeof in.image);
+    }
     if (engine_remove(r->thread, r->cfg, &in, j->opts.size, &j->result, &err))
         goto fail;
     img_rgba_free(&j->decoded); /* the input is no longer needed */
