@@ -124,7 +124,8 @@ static int unsplash_photo(worker_thread *t, const config *cfg, const char *id, r
     fetch_result fr =
         safe_fetch(t->curl, img_url, &pol, out, &status, ctype, sizeof ctype, why, sizeof why);
     if (fr != FETCH_OK) {
-        log_warn("event=image_fetch_failed result=%d status=%ld why=\"%s\"", (int)fr, status, why);
+        log_warn("event=image_fetch_failed result=%s status=%ld why=\"%s\"", fetch_result_name(fr),
+                 status, why);
         if (fr == FETCH_ERR_TIMEOUT)
             api_error_set(err, 504, "upstream_timeout", NULL, "fetching the photo took too long");
         else if (fr == FETCH_ERR_TOO_LARGE)

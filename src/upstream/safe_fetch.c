@@ -116,7 +116,8 @@ int address_is_forbidden(const struct sockaddr *sa, int allow_loopback)
 
 /* ---- URLs --------------------------------------------------------------- */
 
-static void say(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void say(char *why, size_t whylen, const char *fmt, ...)
 {
@@ -131,7 +132,7 @@ static void say(char *why, size_t whylen, const char *fmt, ...)
 /* The raw text between "scheme://" and the path. curl is lenient here
  * ("https:///x" connects to x, "a\@b" has userinfo "a\"), so the raw
  * authority must be plain before curl's parse is trusted. */
-static fetch_result check_raw(const char *url, char *why, size_t whylen)
+static fetch_result check_raw(const char *url, int allow_http, char *why, size_t whylen)
 {
     size_t n = strnlen(url, SAFE_FETCH_MAX_URL + 1);
     if (n == 0 || n > SAFE_FETCH_MAX_URL) {
@@ -149,6 +150,14 @@ static fetch_result check_raw(const char *url, char *why, size_t whylen)
     if (!sep) {
         say(why, whylen, "URL has no scheme://");
         return FETCH_ERR_BAD_URL;
+    }
+    /* The scheme first, so "file://host/x" is a scheme error whatever curl
+     * thinks of the rest; curl's parse is compared with this below. */
+    size_t slen = (size_t)(sep - url);
+    if (!((slen == 5 && !strncasecmp(url, "https", 5)) ||
+          (slen == 4 && !strncasecmp(url, "http", 4) && allow_http))) {
+        say(why, whylen, "scheme not allowed (%s only)", allow_http ? "http/https" : "https");
+        return FETCH_ERR_SCHEME;
     }
     const char *auth = sep + 3;
     size_t alen = strcspn(auth, "/?#");
@@ -185,7 +194,7 @@ static fetch_result check_url(const char *url, const fetch_policy *pol, char *ho
         say(why, whylen, "no URL");
         return FETCH_ERR_BAD_URL;
     }
-    fetch_result result = check_raw(url, why, whylen);
+    fetch_result result = check_raw(url, pol->allow_http, why, whylen);
     if (result)
         return result;
 
@@ -263,8 +272,8 @@ fetch_result url_check(const char *url, const fetch_policy *pol, char *host_out,
 
 typedef struct {
     buf *body;
-    int overflow;      /* the body passed the cap */
-    int refused;       /* gate 2 or 3 refused an address */
+    int overflow; /* the body passed the cap */
+    int refused;  /* gate 2 or 3 refused an address */
     int allow_loopback;
     char *content_type;
     size_t ctlen;
@@ -317,7 +326,7 @@ static curl_socket_t on_open_socket(void *clientp, curlsocktype purpose,
     (void)purpose;
     size_t need = address->family == AF_INET    ? sizeof(struct sockaddr_in)
                   : address->family == AF_INET6 ? sizeof(struct sockaddr_in6)
-                                                 : (size_t)-1;
+                                                : (size_t)-1;
     if (address->addrlen < need || address->addrlen == 0 ||
         address_is_forbidden(&address->addr, c->allow_loopback)) {
         c->refused = 1;
@@ -447,8 +456,8 @@ fetch_result safe_fetch(CURL *curl, const char *url, const fetch_policy *pol, bu
     if (content_type && ctlen)
         content_type[0] = '\0';
     say(why, whylen, "ok");
-    if (!curl || !pol || !pol->max_bytes || pol->timeout_ms <= 0 ||
-        pol->connect_timeout_ms <= 0 || pol->max_redirects < 0 || pol->host_count < 0) {
+    if (!curl || !pol || !pol->max_bytes || pol->timeout_ms <= 0 || pol->connect_timeout_ms <= 0 ||
+        pol->max_redirects < 0 || pol->host_count < 0) {
         say(why, whylen, "invalid fetch policy");
         return FETCH_ERR_INTERNAL;
     }

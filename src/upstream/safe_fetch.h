@@ -23,9 +23,9 @@
 
 #include "core/buf.h"
 
-#define SAFE_FETCH_MAX_URL 2048   /* longer URLs are FETCH_ERR_BAD_URL */
-#define SAFE_FETCH_HOST_MAX 128   /* size of one allow-list entry, NUL included */
-#define SAFE_FETCH_LOW_SPEED 1024 /* bytes/s; slower for SAFE_FETCH_LOW_SPEED_SECS */
+#define SAFE_FETCH_MAX_URL 2048      /* longer URLs are FETCH_ERR_BAD_URL */
+#define SAFE_FETCH_HOST_MAX 128      /* size of one allow-list entry, NUL included */
+#define SAFE_FETCH_LOW_SPEED 1024    /* bytes/s; slower for SAFE_FETCH_LOW_SPEED_SECS */
 #define SAFE_FETCH_LOW_SPEED_SECS 5L /* ... and the transfer is a timeout */
 
 typedef struct {
@@ -34,15 +34,15 @@ typedef struct {
      * spelled "[...]", but no production list should hold an address. */
     const char (*hosts)[SAFE_FETCH_HOST_MAX];
     int host_count;
-    int allow_http;     /* test-only: permit http:// (production: https only) */
-    int allow_loopback; /* test-only: permit 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104
-                           (fakes on loopback). Never permits any other range. */
-    const char *ca_file; /* test-only: PEM bundle to trust instead of the
-                            system store; NULL in production */
-    size_t max_bytes;    /* body cap, > 0 */
+    int allow_http;          /* test-only: permit http:// (production: https only) */
+    int allow_loopback;      /* test-only: permit 127.0.0.0/8, ::1 and ::ffff:127.0.0.0/104
+                                (fakes on loopback). Never permits any other range. */
+    const char *ca_file;     /* test-only: PEM bundle to trust instead of the
+                                system store; NULL in production */
+    size_t max_bytes;        /* body cap, > 0 */
     long connect_timeout_ms; /* per connection, > 0 */
-    long timeout_ms;     /* the whole fetch, redirects included, > 0 */
-    int max_redirects;   /* hops allowed; each target is re-checked */
+    long timeout_ms;         /* the whole fetch, redirects included, > 0 */
+    int max_redirects;       /* hops allowed; each target is re-checked */
 } fetch_policy;
 
 typedef enum {
@@ -55,8 +55,8 @@ typedef enum {
     FETCH_ERR_TIMEOUT,           /* connect/total time ran out, or too slow */
     FETCH_ERR_HTTP_STATUS,       /* final status other than 200 */
     FETCH_ERR_TOO_MANY_REDIRECTS,
-    FETCH_ERR_NETWORK,   /* resolve, connect, TLS or protocol failure */
-    FETCH_ERR_INTERNAL,  /* invalid policy, out of memory, curl setup */
+    FETCH_ERR_NETWORK,  /* resolve, connect, TLS or protocol failure */
+    FETCH_ERR_INTERNAL, /* invalid policy, out of memory, curl setup */
 } fetch_result;
 
 /* A short stable name for logs: "ok", "bad_url", "address_forbidden", ... */
