@@ -369,10 +369,12 @@ static multipart_status parse_header_line(const char *line, size_t n, multipart_
         return parse_disposition(v, vn, part);
     }
     if (ieq(line, name_len, "content-type")) {
-        if (seen->content_type++ || vn >= sizeof part->content_type)
+        if (seen->content_type++)
             return MULTIPART_ERR_MALFORMED;
         if (ihasprefix(v, vn, "multipart/"))
             return MULTIPART_ERR_NESTED;
+        if (vn >= sizeof part->content_type)
+            return MULTIPART_ERR_MALFORMED; /* refused rather than cut */
         memcpy(part->content_type, v, vn);
         part->content_type[vn] = '\0';
         return MULTIPART_OK;

@@ -363,17 +363,19 @@ static void test_headers(void)
     CHECK(PARSE("--b\r\nContent-Disposition: form-datax; name=a\r\n\r\n1\r\n--b--", "b") ==
           MULTIPART_ERR_BAD_DISPOSITION);
 
-    /* header syntax */
+    /* header syntax: no colon, space before the colon, an empty header
+     * name, obs-fold, repeated parameters, an unterminated quote, junk after
+     * a value, empty values and attributes, a comma for a semicolon, two
+     * Content-Types, an encoded part, a DEL in a value */
     const char *malformed[] = {
-        "--b\r\nContent-Disposition form-data; name=a\r\n\r\n1\r\n--b--",   /* no colon */
-        "--b\r\nContent-Disposition : form-data; name=a\r\n\r\n1\r\n--b--", /* space before : */
+        "--b\r\nContent-Disposition form-data; name=a\r\n\r\n1\r\n--b--",
+        "--b\r\nContent-Disposition : form-data; name=a\r\n\r\n1\r\n--b--",
         "--b\r\n: x\r\nContent-Disposition: form-data; name=a\r\n\r\n1\r\n--b--",
-        "--b\r\nContent-Disposition: form-data; name=a\r\nX-A: 1\r\n 2\r\n\r\n1\r\n--b--", /* obs-fold
-                                                                                            */
+        "--b\r\nContent-Disposition: form-data; name=a\r\nX-A: 1\r\n 2\r\n\r\n1\r\n--b--",
         "--b\r\nContent-Disposition: form-data; name=a; name=c\r\n\r\n1\r\n--b--",
         "--b\r\nContent-Disposition: form-data; name=a; NAME=a\r\n\r\n1\r\n--b--",
         "--b\r\nContent-Disposition: form-data; name=a; filename=x; filename=y\r\n\r\n1\r\n--b--",
-        "--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\n1\r\n--b--", /* unterminated */
+        "--b\r\nContent-Disposition: form-data; name=\"a\r\n\r\n1\r\n--b--",
         "--b\r\nContent-Disposition: form-data; name=\"a\" x\r\n\r\n1\r\n--b--",
         "--b\r\nContent-Disposition: form-data; name=\r\n\r\n1\r\n--b--",
         "--b\r\nContent-Disposition: form-data; name\r\n\r\n1\r\n--b--",
