@@ -11,8 +11,13 @@ void api_set_library(const library *lib);
 
 void api_set_remove_library(const library *lib);
 
+/* 0, or -1 with err set to 503 upstream_quota when the shared Unsplash
+ * allowance is spent (api/search.c). */
+int api_unsplash_budget_or_fail(request *r, long cost, api_error *err);
+
 void api_search(request *r);
 void api_remove(request *r);
 void api_health(request *r);
+void api_privacy(request *r);
 
 #endif

@@ -17,6 +17,8 @@
 #include "http/query.h"
 #include "http/worker.h"
 #include "upstream/engine.h"
+#include "store/keys.h"
+#include "store/ratelimit.h"
 #include "upstream/photo_source.h"
 
 #define REMOVE_JSON_MAX (64 * 1024)
@@ -244,6 +246,28 @@ static int intake(remove_job *j, intake_image *in, api_error *err)
     return 0;
 }
 
+/* remove.bg counts megapixels per minute (a preview counts 1, any image at
+ * least 1); the operator's allowance is shared by all visitors. */
+static int removebg_budget_or_fail(request *r, const intake_image *in, remove_size size,
+                                   api_error *err)
+{
+    uint64_t px = (uint64_t)in->header.width * in->header.height;
+    long cost = size == SIZE_PREVIEW ? 1 : (long)((px + 999999) / 1000000);
+    if (cost < 1)
+        cost = 1;
+    char tag[17];
+    key_tag(r->cfg->removebg_key, tag);
+    rl_decision d;
+    budget_spend(&r->thread->redis, "removebg", tag, cost, &r->cfg->budget_removebg, &d);
+    if (d.allowed)
+        return 0;
+    api_error_set(err, 503, "upstream_quota", NULL,
+                  "the background-removal allowance of this site is used up for now; try again "
+                  "in a minute");
+    err->retry_after = d.reset_s > 0 ? d.reset_s : 60;
+    return -1;
+}
+
 void api_remove(request *r)
 {
     remove_job *j = calloc(1, sizeof *j);
@@ -268,6 +292,9 @@ void api_remove(request *r)
         goto fail;
     }
     if (j->opts.photo_id[0]) {
+        /* looking the photo up and reporting its use: two Unsplash calls */
+        if (r->cfg->search == SEARCH_UNSPLASH && api_unsplash_budget_or_fail(r, 2, &err))
+            goto fail;
         if (photo_fetch(r->thread, r->cfg, remove_library, j->opts.photo_id, j->opts.size,
                         &j->fetched, &err))
             goto fail;
@@ -283,6 +310,8 @@ void api_remove(request *r)
         img_rgba_free(&j->decoded);
         memset(&in.image, 0, sizeof in.image);
     }
+    if (r->cfg->engine == ENGINE_REMOVEBG && removebg_budget_or_fail(r, &in, j->opts.size, &err))
+        goto fail;
     if (engine_remove(r->thread, r->cfg, &in, j->opts.size, &j->result, &err))
         goto fail;
     img_rgba_free(&j->decoded); /* the input is no longer needed */

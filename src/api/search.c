@@ -1,5 +1,6 @@
 /* GET /api/search: validate, answer from the cache when we can, otherwise
  * ask the configured provider and cache its answer. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +9,8 @@
 #include "core/log.h"
 #include "http/worker.h"
 #include "store/cache.h"
+#include "store/keys.h"
+#include "store/ratelimit.h"
 #include "upstream/library.h"
 #include "upstream/unsplash.h"
 
@@ -18,16 +21,40 @@ void api_set_library(const library *lib)
     local_library = lib;
 }
 
+/* Spends one request of the operator's Unsplash allowance, shared by all
+ * visitors; refuses (503, without calling Unsplash) once it is spent. */
+int api_unsplash_budget_or_fail(request *r, long cost, api_error *err)
+{
+    char tag[17];
+    key_tag(r->cfg->unsplash_key, tag);
+    rl_decision d;
+    budget_spend(&r->thread->redis, "unsplash", tag, cost, &r->cfg->budget_unsplash, &d);
+    if (d.allowed)
+        return 0;
+    api_error_set(err, 503, "upstream_quota", NULL,
+                  "the photo search allowance of this site is used up for now; try again later");
+    err->retry_after = d.reset_s > 0 ? d.reset_s : 60;
+    return -1;
+}
+
 static int provider_search(request *r, const search_params *p, search_page *page, api_error *err)
 {
     if (r->cfg->search == SEARCH_UNSPLASH)
-        return unsplash_search(r->thread->curl, r->cfg, p, page, err);
+        return api_unsplash_budget_or_fail(r, 1, err) ||
+               unsplash_search(r->thread->curl, r->cfg, p, page, err);
     if (!local_library) {
         api_error_set(err, 503, "unavailable", NULL, "the image library is not loaded");
         return -1;
     }
     library_search(local_library, p, page);
     return 0;
+}
+
+/* The "total" of a rendered search body, for the search log. */
+static long search_json_total(const char *body, size_t len)
+{
+    const char *p = memmem(body, len, "\"total\":", 8);
+    return p ? strtol(p + 8, NULL, 10) : 0;
 }
 
 void api_search(request *r)
@@ -47,6 +74,9 @@ void api_search(request *r)
         return;
     }
     const char *provider = config_search_name(r->cfg->search);
+    r->search_logged = 1;
+    snprintf(r->search_query, sizeof r->search_query, "%s", p.q);
+    r->search_page = p.page;
     char key[128];
     search_params_cache_key(&p, provider, key, sizeof key);
 
@@ -56,6 +86,8 @@ void api_search(request *r)
         size_t pl = sizeof SEARCH_JSON_UNCACHED_PREFIX - 1;
         if (len > pl && !memcmp(cached, SEARCH_JSON_UNCACHED_PREFIX, pl)) {
             memcpy(cached, SEARCH_JSON_CACHED_PREFIX, pl);
+            r->search_cached = 1;
+            r->search_results = search_json_total(cached, len);
             response_json(r, 200, cached, len);
             free(cached);
             return;
@@ -68,6 +100,7 @@ void api_search(request *r)
         response_error(r, &err);
         return;
     }
+    r->search_results = page.total;
     buf body;
     buf_init(&body, SEARCH_BODY_MAX);
     if (search_page_to_json(&p, provider, &page, &body)) {

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -379,6 +380,27 @@ int config_load(config *cfg, const char *env_file, char *err, size_t errlen)
     TRY(get_limit("CLEANPNG_LIMIT_SEARCH", "60/1m", &cfg->limit_search, err, errlen));
     TRY(get_limit("CLEANPNG_LIMIT_REMOVE", "10/1m", &cfg->limit_remove, err, errlen));
     TRY(get_limit("CLEANPNG_LIMIT_PRIVACY", "20/1m", &cfg->limit_privacy, err, errlen));
+    TRY(get_limit("CLEANPNG_LIMIT_HEALTH", "600/1m", &cfg->limit_health, err, errlen));
+    TRY(get_limit("CLEANPNG_BUDGET_UNSPLASH", "50/1h", &cfg->budget_unsplash, err, errlen));
+    TRY(get_limit("CLEANPNG_BUDGET_REMOVEBG", "500/1m", &cfg->budget_removebg, err, errlen));
+    TRY(get_long("CLEANPNG_LOG_QUEUE", 10000, 10, 1000000, &cfg->log_queue_size, err, errlen));
+    TRY(get_str("CLEANPNG_LOG_SECRET", cfg->log_secret, sizeof cfg->log_secret, "", err, errlen));
+    if (!cfg->log_secret[0]) {
+        /* Without a configured secret the hashes change at every start, so
+         * visitors cannot find entries written before a restart (they still
+         * expire on time). Production sets one; see README. */
+        unsigned char rnd[24];
+        if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd) {
+            snprintf(err, errlen, "CLEANPNG_LOG_SECRET: not set and no randomness available");
+            return -1;
+        }
+        for (size_t i = 0; i < sizeof rnd; i++)
+            snprintf(cfg->log_secret + 2 * i, 3, "%02x", rnd[i]);
+        cfg->log_secret_generated = 1;
+    } else if (strlen(cfg->log_secret) < 16) {
+        snprintf(err, errlen, "CLEANPNG_LOG_SECRET: must be at least 16 characters");
+        return -1;
+    }
     TRY(get_duration("CLEANPNG_RETENTION_SEARCH", "7d", 1, 7 * 86400, &cfg->retention_search_s, err,
                      errlen));
     TRY(get_duration("CLEANPNG_RETENTION_ERROR", "30d", 1, 30 * 86400, &cfg->retention_error_s, err,

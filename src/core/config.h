@@ -41,7 +41,12 @@ typedef struct config {
     long threads;
     long shutdown_grace_s;
 
-    rate_limit limit_search, limit_remove, limit_privacy;
+    rate_limit limit_search, limit_remove, limit_privacy, limit_health;
+    rate_limit budget_unsplash; /* requests per window, all visitors together */
+    rate_limit budget_removebg; /* megapixels per window, all visitors together */
+    char log_secret[128];       /* HMAC key for client hashes; secret: never logged */
+    int log_secret_generated;   /* 1 when none was configured */
+    long log_queue_size;
     long retention_search_s, retention_error_s, retention_access_s;
     long search_cache_ttl_s;
 

@@ -8,12 +8,17 @@
 #include "api/api.h"
 #include "core/log.h"
 #include "core/timeutil.h"
+#include "http/accesslog.h"
 #include "http/worker.h"
+#include "store/keys.h"
+#include "store/logq.h"
+#include "store/ratelimit.h"
 
 static const route routes[] = {
-    {"/api/search", "GET", "search", api_search},
-    {"/api/remove", "POST", "remove", api_remove},
-    {"/api/health", "GET", "health", api_health},
+    {"/api/search", "GET", "search", LIMIT_SEARCH, api_search},
+    {"/api/remove", "POST", "remove", LIMIT_REMOVE, api_remove},
+    {"/api/privacy", "GET, DELETE", "privacy", LIMIT_PRIVACY, api_privacy},
+    {"/api/health", "GET", "health", LIMIT_HEALTH, api_health},
 };
 
 const route *dispatch_find(const char *path)
@@ -41,6 +46,77 @@ int dispatch_method_allowed(const route *rt, const char *method)
 static const char *param(FCGX_Request *fr, const char *name)
 {
     return FCGX_GetParam(name, fr->envp);
+}
+
+/* Counts the request against its class's limit and adds the RateLimit-*
+ * headers; answers 429 and returns -1 when the client is over it. Health
+ * checks are limited per worker in memory, never at the cost of a Redis
+ * round trip. */
+static int rate_limit_or_reply(request *r, const route *rt)
+{
+    const config *cfg = r->cfg;
+    const rate_limit *lim = rt->limit == LIMIT_SEARCH    ? &cfg->limit_search
+                            : rt->limit == LIMIT_REMOVE  ? &cfg->limit_remove
+                            : rt->limit == LIMIT_PRIVACY ? &cfg->limit_privacy
+                                                         : &cfg->limit_health;
+    rl_decision d;
+    if (rt->limit == LIMIT_HEALTH) {
+        char key[64];
+        snprintf(key, sizeof key, "health:%s", r->who);
+        ratelimit_local(key, lim, 1, (long long)now_wall_ms(), &d);
+    } else {
+        ratelimit_check(&r->thread->redis, r->who, rt->name, lim, &d);
+    }
+    char v[24];
+    snprintf(v, sizeof v, "%ld", d.limit);
+    request_add_header(r, "RateLimit-Limit", v);
+    snprintf(v, sizeof v, "%ld", d.remaining);
+    request_add_header(r, "RateLimit-Remaining", v);
+    snprintf(v, sizeof v, "%ld", d.reset_s);
+    request_add_header(r, "RateLimit-Reset", v);
+    if (d.allowed)
+        return 0;
+    api_error e;
+    api_error_set(&e, 429, "rate_limited", NULL,
+                  "too many %s requests from your address; try again in %ld seconds", rt->name,
+                  d.reset_s > 0 ? d.reset_s : 1);
+    e.retry_after = d.reset_s > 0 ? d.reset_s : 1;
+    response_error(r, &e);
+    return -1;
+}
+
+/* Queues the visitor-log entries of a finished request (SPEC section 4). */
+static void log_request(request *r, double duration_ms)
+{
+    long long now = (long long)now_wall_ms();
+    if (!r->no_access_log) {
+        char *j = accesslog_access_json(r, now, duration_ms);
+        if (j)
+            logq_push(LOGK_ACCESS, r->who, now, j);
+    }
+    if (r->search_logged) {
+        char *j = accesslog_search_json(r, now, duration_ms);
+        if (j)
+            logq_push(LOGK_SEARCH, r->who, now, j);
+    }
+    if (r->status >= 400) {
+        char *j = accesslog_error_json(r, now, r->path, r->last_error.code,
+                                       r->last_error.upstream_status, r->last_error.message);
+        if (j)
+            logq_push(LOGK_ERROR, r->who, now, j);
+    }
+}
+
+void request_log_upstream_failure(request *r, const char *upstream, long status, const char *what)
+{
+    if (!r)
+        return;
+    long long now = (long long)now_wall_ms();
+    char code[48];
+    snprintf(code, sizeof code, "%s_failure", upstream);
+    char *j = accesslog_error_json(r, now, r->path, code, status, what);
+    if (j)
+        logq_push(LOGK_ERROR, r->who, now, j);
 }
 
 static void scoreboard_enter(worker_thread *t, const request *r)
@@ -82,7 +158,9 @@ void dispatch_request(worker_thread *t, FCGX_Request *fr)
     request_id_assign(r.id, rid ? rid : param(fr, "HTTP_X_REQUEST_ID"));
     const char *addr = param(fr, "REMOTE_ADDR");
     snprintf(r.client_addr, sizeof r.client_addr, "%s", addr ? addr : "");
+    client_hash(t->cfg->log_secret, r.client_addr, r.who);
     scoreboard_enter(t, &r);
+    t->current = &r;
 
     const route *rt = dispatch_find(r.path);
     if (!rt) {
@@ -99,7 +177,7 @@ void dispatch_request(worker_thread *t, FCGX_Request *fr)
             snprintf(allow, sizeof allow, "%s", rt->methods);
             request_add_header(&r, "Allow", allow);
             response_error(&r, &e);
-        } else {
+        } else if (rate_limit_or_reply(&r, rt) == 0) {
             rt->handler(&r);
         }
     }
@@ -109,6 +187,8 @@ void dispatch_request(worker_thread *t, FCGX_Request *fr)
     }
 
     uint64_t us = now_mono_us() - r.started_us;
+    log_request(&r, (double)us / 1000.0);
+    t->current = NULL;
     if (r.status >= 500)
         log_warn("event=request route=%s method=%s status=%d code=%s us=%llu request_id=%s",
                  r.route_name, r.method, r.status, r.last_error.code ? r.last_error.code : "-",

@@ -12,10 +12,13 @@ struct worker_thread;
 
 typedef void (*route_handler)(request *r);
 
+typedef enum { LIMIT_SEARCH, LIMIT_REMOVE, LIMIT_PRIVACY, LIMIT_HEALTH } limit_class;
+
 typedef struct {
     const char *path;
     const char *methods; /* "GET", "POST", "GET, DELETE": also the Allow header */
     const char *name;    /* route class for logs and limits */
+    limit_class limit;
     route_handler handler;
 } route;
 

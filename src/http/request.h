@@ -31,12 +31,21 @@ typedef struct request {
 
     char id[REQUEST_ID_MAX + 1];
     char client_addr[64];
+    char who[33]; /* keyed hash of client_addr (store/keys.h) */
     uint64_t started_us;
     const char *route_name; /* for logs and metrics */
 
     /* headers every response of this request carries (RateLimit-*), CRLF-terminated lines */
     char extra_headers[REQUEST_EXTRA_HEADERS_MAX];
     size_t extra_len;
+
+    /* set by the search handler for the search log */
+    int search_logged;
+    char search_query[404];
+    int search_page;
+    long search_results;
+    int search_cached;
+    int no_access_log; /* the privacy erase leaves no trace of itself */
 
     int responded;
     int status;
@@ -57,6 +66,10 @@ void response_error(request *r, const api_error *e);
 /* Shorthand for a one-off error. */
 void response_fail(request *r, int status, const char *code, const char *param, const char *fmt,
                    ...) __attribute__((format(printf, 5, 6)));
+
+/* Records an upstream failure that did not (yet) fail the request, e.g. a
+ * retried 5xx, in the error log. */
+void request_log_upstream_failure(request *r, const char *upstream, long status, const char *what);
 
 /* Copies a sane client-supplied request id ([A-Za-z0-9._-], 8..64 chars) or
  * generates a random one. */

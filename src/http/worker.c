@@ -15,6 +15,7 @@
 #include "core/log.h"
 #include "core/timeutil.h"
 #include "http/dispatch.h"
+#include "store/logq.h"
 
 #define WORKER_THREAD_STACK (1024 * 1024)
 
@@ -110,6 +111,10 @@ int worker_main(const config *cfg, long worker_index, int listen_fd, scoreboard_
     sa.sa_handler = on_sigpipe;
     sigaction(SIGPIPE, &sa, NULL);
 
+    if (logq_start(cfg) != 0) {
+        log_error("event=log_writer_failed");
+        return 1;
+    }
     int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     worker_thread *threads = calloc((size_t)cfg->threads, sizeof *threads);
     if (stop_fd < 0 || !threads) {
@@ -167,6 +172,9 @@ int worker_main(const config *cfg, long worker_index, int listen_fd, scoreboard_
         log_warn("event=shutdown_grace_expired pid=%d", (int)getpid());
         _exit(0); /* abandon what is still running; the master reports it */
     }
+    /* write what the log queue holds, within what is left of the grace */
+    uint64_t now = now_mono_us();
+    logq_stop(deadline > now + 1000000u ? deadline : now + 1000000u);
     for (long i = 0; i < cfg->threads; i++)
         if (threads[i].tid)
             pthread_join(threads[i].tid, NULL);

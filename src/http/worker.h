@@ -23,6 +23,7 @@ typedef struct worker_thread {
     CURL *curl;
     redis_conn redis;
     scoreboard_slot *slot;
+    struct request *current; /* the request this thread is serving, or NULL */
     atomic_int done;
 } worker_thread;
 

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "http/request.h"
 #include "http/worker.h"
 #include "upstream/engine.h"
 #include "upstream/http_client.h"
@@ -189,6 +190,9 @@ int engine_removebg(worker_thread *t, const config *cfg, const intake_image *in,
         else
             log_warn("event=upstream_failure engine=removebg result=%d status=%ld attempt=%d",
                      (int)res, resp.status, attempt + 1);
+        if (retry && attempt < REMOVEBG_RETRIES)
+            request_log_upstream_failure(t->current, "removebg", resp.status,
+                                         "the removal service failed; retrying");
         httpc_response_free(&resp);
         if (!retry || attempt == REMOVEBG_RETRIES)
             break;

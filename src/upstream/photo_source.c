@@ -10,6 +10,7 @@
 
 #include "core/log.h"
 #include "http/body.h"
+#include "http/request.h"
 #include "http/worker.h"
 #include "upstream/http_client.h"
 #include "upstream/safe_fetch.h"
@@ -99,8 +100,11 @@ static int unsplash_photo(worker_thread *t, const config *cfg, const char *id, r
         dreq.url = dl;
         httpc_response dresp;
         httpc_result dres = httpc_perform(t->curl, &dreq, &dresp);
-        if (dres != HTTPC_OK || dresp.status != 200)
+        if (dres != HTTPC_OK || dresp.status != 200) {
             log_warn("event=download_report_failed provider=unsplash status=%ld", dresp.status);
+            request_log_upstream_failure(t->current, "unsplash", dresp.status,
+                                         "reporting the download to Unsplash failed");
+        }
         httpc_response_free(&dresp);
     } else {
         log_warn("event=download_location_refused provider=unsplash");

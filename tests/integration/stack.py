@@ -114,6 +114,13 @@ class Stack:
             "CLEANPNG_SHUTDOWN_GRACE": grace,
             "CLEANPNG_HTTP_PORT": str(self.http_port),
             "CLEANPNG_HTTPS_PORT": str(self.https_port),
+            # generous limits: the tests about limits set their own
+            "CLEANPNG_LIMIT_SEARCH": "100000/1m",
+            "CLEANPNG_LIMIT_REMOVE": "100000/1m",
+            "CLEANPNG_LIMIT_PRIVACY": "100000/1m",
+            "CLEANPNG_LIMIT_HEALTH": "100000/1m",
+            "CLEANPNG_BUDGET_UNSPLASH": "100000/1h",
+            "CLEANPNG_BUDGET_REMOVEBG": "100000/1m",
             "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0",
             "UBSAN_OPTIONS": "print_stacktrace=1",
         }
@@ -219,8 +226,9 @@ class Stack:
                            text=True, timeout=10)
         return r.stdout.strip()
 
-    def request(self, method, path, body=None, headers=None, timeout=30, port=None):
-        c = http.client.HTTPConnection("127.0.0.1", port or self.http_port, timeout=timeout)
+    def request(self, method, path, body=None, headers=None, timeout=30, port=None,
+                host="127.0.0.1"):
+        c = http.client.HTTPConnection(host, port or self.http_port, timeout=timeout)
         c.request(method, path, body=body, headers=headers or {})
         r = c.getresponse()
         data = r.read()
@@ -229,6 +237,14 @@ class Stack:
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)
+
+    def audit(self):
+        """scripts/redis-audit against this stack's Redis: (exit status, report)."""
+        env = dict(os.environ, **{k: v for k, v in self.env.items() if k.startswith("CLEANPNG_")})
+        r = subprocess.run([os.path.join(ROOT, "scripts", "redis-audit"), "--json", "--url",
+                            "unix://" + self.redis_sock], capture_output=True, text=True,
+                           env=env, timeout=60)
+        return r.returncode, json.loads(r.stdout)
 
     def worker_pids(self):
         out = subprocess.run(["pgrep", "-P", str(self.daemon.pid)], capture_output=True,

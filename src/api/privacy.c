@@ -1,0 +1,163 @@
+/* GET /api/privacy: every log entry kept about the caller's address, by kind,
+ * each with its deletion date, plus the retention policy.
+ * DELETE /api/privacy: erases them all at once (and, through an erase mark,
+ * any entry still waiting in a log queue). Rate-limit counters are exempt. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "core/buf.h"
+#include "core/timeutil.h"
+#include "http/accesslog.h"
+#include "http/worker.h"
+#include "store/keys.h"
+#include "store/logq.h"
+
+#define PRIVACY_MAX_ENTRIES 500 /* newest shown per kind; counts are complete */
+#define PRIVACY_BODY_MAX (8u * 1024 * 1024)
+#define ERASE_MARK_TTL_S 86400
+
+/* KEYS[1..3] the indexes, KEYS[4] the erase mark; ARGV[1] now ms.
+ * Deletes every entry listed in each index and the index itself; returns
+ * how many entries existed per kind. */
+static const char ERASE_SCRIPT[] =
+    "local out = {}\n"
+    "for i = 1, 3 do\n"
+    "  local n = 0\n"
+    "  local keys = redis.call('ZRANGE', KEYS[i], 0, -1)\n"
+    "  for j = 1, #keys, 500 do\n"
+    "    n = n + redis.call('DEL', unpack(keys, j, math.min(j + 499, #keys)))\n"
+    "  end\n"
+    "  redis.call('DEL', KEYS[i])\n"
+    "  out[i] = n\n"
+    "end\n"
+    "redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2])\n"
+    "return out\n";
+
+static const char *unavailable = "your data cannot be reached right now; try again shortly";
+
+static void idx_key(const request *r, log_kind k, char *out, size_t n)
+{
+    snprintf(out, n, "cp:idx:{%s}:%s", r->who, log_kind_name(k));
+}
+
+static int list_kind(request *r, log_kind k, long long now, buf *b, long *count)
+{
+    char idx[128], nowbuf[24];
+    idx_key(r, k, idx, sizeof idx);
+    snprintf(nowbuf, sizeof nowbuf, "%lld", now);
+    redis_conn *c = &r->thread->redis;
+    redisReply *rep = redis_conn_command(c, "ZREMRANGEBYSCORE %s -inf %s", idx, nowbuf);
+    if (!rep)
+        return -1;
+    freeReplyObject(rep);
+    rep = redis_conn_command(c, "ZCARD %s", idx);
+    if (!rep)
+        return -1;
+    *count = rep->type == REDIS_REPLY_INTEGER ? (long)rep->integer : 0;
+    freeReplyObject(rep);
+    redisReply *ids =
+        redis_conn_command(c, "ZREVRANGE %s 0 %d WITHSCORES", idx, PRIVACY_MAX_ENTRIES - 1);
+    if (!ids)
+        return -1;
+    int rc = 0, first = 1;
+    size_t n = ids->type == REDIS_REPLY_ARRAY ? ids->elements / 2 : 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *key = ids->element[2 * i]->str;
+        long long expires = strtoll(ids->element[2 * i + 1]->str, NULL, 10);
+        redisReply *v = redis_conn_command(c, "GET %s", key);
+        if (!v) {
+            rc = -1;
+            break;
+        }
+        /* our own JSON objects: splice the deletion date in front */
+        if (v->type == REDIS_REPLY_STRING && v->len > 2 && v->str[0] == '{') {
+            char when[32];
+            iso_time(expires, when);
+            rc = buf_printf(b, "%s{\"deletes_at\":\"%s\",%.*s", first ? "" : ",", when,
+                            (int)v->len - 1, v->str + 1);
+            first = 0;
+        }
+        freeReplyObject(v);
+    }
+    freeReplyObject(ids);
+    return rc;
+}
+
+static void privacy_get(request *r)
+{
+    buf b;
+    buf_init(&b, PRIVACY_BODY_MAX);
+    long long now = (long long)now_wall_ms();
+    long counts[LOGK_COUNT] = {0};
+    const config *cfg = r->cfg;
+    int ok = buf_printf(&b, "{\"address\":\"") == 0 &&
+             buf_append_json_str(&b, r->client_addr, strlen(r->client_addr)) == 0 &&
+             buf_printf(&b,
+                        "\",\"retention\":{\"search_seconds\":%ld,\"error_seconds\":%ld,"
+                        "\"access_seconds\":%ld,\"images_seconds\":0,"
+                        "\"search\":\"%ld days\",\"error\":\"%ld days\",\"access\":\"%ld days\"},"
+                        "\"entries\":{",
+                        cfg->retention_search_s, cfg->retention_error_s, cfg->retention_access_s,
+                        cfg->retention_search_s / 86400, cfg->retention_error_s / 86400,
+                        cfg->retention_access_s / 86400) == 0;
+    for (int k = 0; ok && k < LOGK_COUNT; k++) {
+        ok = buf_printf(&b, "%s\"%s\":[", k ? "," : "", log_kind_name((log_kind)k)) == 0;
+        if (ok && list_kind(r, (log_kind)k, now, &b, &counts[k])) {
+            buf_free(&b);
+            response_fail(r, 503, "unavailable", NULL, "%s", unavailable);
+            return;
+        }
+        ok = ok && buf_append_str(&b, "]") == 0;
+    }
+    ok = ok &&
+         buf_printf(&b,
+                    "},\"counts\":{\"access\":%ld,\"search\":%ld,\"error\":%ld},"
+                    "\"shown_per_kind_max\":%d,"
+                    "\"note\":\"Rate-limit counters are not listed: they hold only a count for "
+                    "your address and expire within minutes. Images are never stored.\"}",
+                    counts[LOGK_ACCESS], counts[LOGK_SEARCH], counts[LOGK_ERROR],
+                    PRIVACY_MAX_ENTRIES) == 0;
+    if (!ok)
+        response_fail(r, 500, "internal", NULL, "your data is too large to show at once");
+    else
+        response_json(r, 200, b.data, b.len);
+    buf_free(&b);
+}
+
+static void privacy_delete(request *r)
+{
+    r->no_access_log = 1; /* erasing leaves no trace of the erase */
+    char idx[LOGK_COUNT][128], mark[96], now[24], ttl[16];
+    for (int k = 0; k < LOGK_COUNT; k++)
+        idx_key(r, (log_kind)k, idx[k], sizeof idx[k]);
+    snprintf(mark, sizeof mark, "cp:erased:{%s}", r->who);
+    snprintf(now, sizeof now, "%llu", (unsigned long long)now_wall_ms());
+    snprintf(ttl, sizeof ttl, "%d", ERASE_MARK_TTL_S);
+    redisReply *rep = redis_conn_command(&r->thread->redis, "EVAL %s 4 %s %s %s %s %s %s",
+                                         ERASE_SCRIPT, idx[0], idx[1], idx[2], mark, now, ttl);
+    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+        if (rep)
+            freeReplyObject(rep);
+        response_fail(r, 503, "unavailable", NULL, "%s", unavailable);
+        return;
+    }
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"erased\":{\"access\":%lld,\"search\":%lld,\"error\":%lld},"
+                     "\"note\":\"Every log entry about your address is gone. Rate-limit "
+                     "counters are kept until their window ends (minutes) because they stop "
+                     "abuse; they hold only a count.\"}",
+                     rep->element[0]->integer, rep->element[1]->integer, rep->element[2]->integer);
+    freeReplyObject(rep);
+    response_json(r, 200, body, (size_t)n);
+}
+
+void api_privacy(request *r)
+{
+    if (!strcmp(r->method, "DELETE"))
+        privacy_delete(r);
+    else
+        privacy_get(r);
+}
