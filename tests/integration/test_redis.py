@@ -205,6 +205,38 @@ class RetentionAndPrivacyTest(unittest.TestCase):
         self.assertEqual(self.privacy("::1")["counts"]["search"], 1)
 
 
+class AuditTest(unittest.TestCase):
+    def test_every_key_the_service_writes_has_a_ttl(self):
+        fake = Fake("fake_removebg.py", "--api-key", RB_KEY)
+        stack = Stack(env={"CLEANPNG_REMOVEBG_API_KEY": RB_KEY,
+                           "CLEANPNG_REMOVEBG_API_URL": fake.url}).start()
+        try:
+            stack.get("/api/search?q=apple")
+            stack.get("/api/search?q=apple")
+            stack.get("/api/search?q=")
+            stack.get("/api/health")
+            stack.request("POST", "/api/remove?size=preview", body=images.photo(300, 200),
+                          headers={"Content-Type": "image/jpeg"})
+            stack.request("POST", "/api/remove", body=b"junk", headers={"Content-Type": "image/png"})
+            stack.get("/api/privacy")
+            stack.get("/api/privacy", host="::1")
+            stack.request("DELETE", "/api/privacy", host="::1")
+            stack.get("/api/search?q=after+erase", host="::1")
+            wait_for(lambda: all(stack.get("/api/health").json()["log_queue"]["depth"] == 0
+                                 for _ in range(4)), what="queues drained")
+            time.sleep(0.5)
+            code, rep = stack.audit()
+            self.assertEqual(rep["no_ttl"], [])
+            self.assertEqual(rep["over_retention"], [])
+            self.assertEqual(code, 0)
+            for kind in ("rl", "search", "budget", "log:access", "log:search", "log:error",
+                         "index:access", "erased"):
+                self.assertIn(kind, rep["per_kind"], rep["per_kind"])
+            self.assertNotIn("foreign", rep["per_kind"])
+        finally:
+            self.assertEqual(stop_all(stack, fake), [])
+
+
 class ClientAddressTest(unittest.TestCase):
     def test_spoofed_forwarded_for_changes_nothing(self):
         stack = Stack(env={"CLEANPNG_LIMIT_SEARCH": "3/1m"}).start()
