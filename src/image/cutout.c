@@ -24,9 +24,12 @@
 #define GMM_SAMPLE_MAX 40000 /* colours used to fit one GMM */
 #define DEFAULT_ITERATIONS 4
 #define MAX_ITERATIONS 10
-#define SMOOTHNESS 50.0f      /* GrabCut's gamma */
-#define UNARY_CAP 60.0f       /* keeps one pixel's colour from outvoting its neighbours */
-#define HARD_CAP 1.0e4f       /* "infinite" terminal capacity for seeds */
+#define SMOOTHNESS 50.0f /* GrabCut's gamma */
+#define UNARY_CAP 60.0f  /* keeps one pixel's colour from outvoting its neighbours */
+#define HARD_CAP 1.0e4f  /* "infinite" terminal capacity for seeds */
+#ifndef REFINE_BAND
+#define REFINE_BAND 8 /* working pixels either side of the cut re-solved after round 1 */
+#endif
 #define SALIENT_MARGIN 3.0f   /* nats above the border's own worst fit */
 #define SPECK_FRACTION 0.0005 /* components smaller than this share of the image are noise */
 #define EMPTY_FRACTION 0.0005 /* below this, the result is "empty" */
@@ -112,6 +115,13 @@ static void work_size(uint32_t w, uint32_t h, uint32_t max_pixels, int32_t *ww, 
 /* ------------------------------------------------------------------ */
 /* Segmentation at working resolution                                  */
 
+#define TEX_BINS 32
+#define TEX_RADIUS 3        /* quadrant windows are (TEX_RADIUS+1)^2 pixels */
+#define TEX_LOG_MIN -13.8f  /* ln 1e-6: below sensor noise */
+#define TEX_FLOOR 0.03f     /* share of a texture histogram spread evenly */
+#define TEX_SMOOTH_BIN 9    /* bin of a smooth area with 1 % sensor noise at full size */
+#define TEX_WEIGHT_MAX 3.0f /* texture nats per histogram nat on a grainy backdrop */
+
 typedef struct {
     int threads;
     int32_t w, h;
@@ -126,10 +136,14 @@ typedef struct {
     double *row_sum;   /* per-row partial sums (deterministic reductions) */
     float beta;
     gmm_model fg, bg;
-    double poly[3][6];    /* smooth background field, see fit_poly() */
-    gmm_model poly_model; /* residuals from that field */
-    float poly_weight;    /* its share of the background mixture, 0 = unused */
-    float *dpoly;         /* per pixel: cost of the residual under poly_model */
+    double poly[3][6];                        /* smooth background field, see fit_poly() */
+    gmm_model poly_model;                     /* residuals from that field */
+    float poly_weight;                        /* its share of the background mixture, 0 = unused */
+    float *dpoly;                             /* per pixel: cost of the residual under poly_model */
+    uint8_t *tex;                             /* per pixel: fine-texture bin, see texture_bins() */
+    float tex_fg[TEX_BINS], tex_bg[TEX_BINS]; /* per bin: -log p(bin | label) */
+    int tex_on;                               /* 1 once tex_bg has been fitted */
+    float tex_weight;                         /* see texture_weight() */
 } seg_ctx;
 
 /* Capacities are whole multiples of 1/CAP_SCALE nats, held as integers in
@@ -239,7 +253,154 @@ static void unary_rows(void *arg, int32_t first, int32_t last)
     for (size_t i = (size_t)first * s->w; i < (size_t)last * s->w; i++) {
         s->dfg[i] = gmm_nll(&s->fg, s->rgb + i * 3);
         s->dbg[i] = bg_nll(s, i);
+        if (s->tex_on) {
+            s->dfg[i] += s->tex_weight * s->tex_fg[s->tex[i]];
+            s->dbg[i] += s->tex_weight * s->tex_bg[s->tex[i]];
+        }
     }
+}
+
+/* Fine texture: the energy of the unsmoothed image minus its 3x3 mean (grain,
+ * not blotches or gradients), averaged over the least textured of the four
+ * (TEX_RADIUS+1)^2 windows that have the pixel as a corner, so an edge does
+ * not make its smooth neighbours look textured. Quantised on a log scale
+ * into TEX_BINS bins. A smooth subject on grainy noise or grass differs from
+ * it here even when its colours lie inside the backdrop's. */
+static int texture_bins(seg_ctx *s, float *tmp)
+{
+    int32_t w = s->w, h = s->h;
+    size_t n = s->n;
+    float *planes = malloc(n * 3 * sizeof(float));
+    float *mean = malloc(n * 3 * sizeof(float));
+    double *sat = malloc((size_t)(w + 1) * (h + 1) * sizeof(double));
+    if (!planes || !mean || !sat) {
+        free(planes);
+        free(mean);
+        free(sat);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++)
+        for (int c = 0; c < 3; c++)
+            planes[c * n + i] = s->edge[i * 3 + c];
+    cf_box_mean(planes, mean, 3, w, h, 1, tmp, s->threads);
+    /* Summed-area table of the high-pass energy. */
+    size_t sw = (size_t)w + 1;
+    memset(sat, 0, sw * sizeof(double));
+    for (int32_t y = 0; y < h; y++) {
+        double row = 0;
+        sat[(size_t)(y + 1) * sw] = 0;
+        for (int32_t x = 0; x < w; x++) {
+            size_t i = (size_t)y * w + x;
+            double e = 0;
+            for (int c = 0; c < 3; c++) {
+                double d = planes[c * n + i] - mean[c * n + i];
+                e += d * d;
+            }
+            row += e;
+            sat[(size_t)(y + 1) * sw + x + 1] = sat[(size_t)y * sw + x + 1] + row;
+        }
+    }
+    const int32_t r = TEX_RADIUS;
+    for (int32_t y = 0; y < h; y++)
+        for (int32_t x = 0; x < w; x++) {
+            double best = 1e30;
+            for (int q = 0; q < 4; q++) {
+                int32_t x0 = q & 1 ? x : x - r, y0 = q & 2 ? y : y - r;
+                int32_t x1 = x0 + r + 1, y1 = y0 + r + 1;
+                x0 = x0 < 0 ? 0 : x0;
+                y0 = y0 < 0 ? 0 : y0;
+                x1 = x1 > w ? w : x1;
+                y1 = y1 > h ? h : y1;
+                double sum = sat[(size_t)y1 * sw + x1] - sat[(size_t)y0 * sw + x1] -
+                             sat[(size_t)y1 * sw + x0] + sat[(size_t)y0 * sw + x0];
+                double v = sum / ((double)(x1 - x0) * (y1 - y0));
+                if (v < best)
+                    best = v;
+            }
+            float t = logf((float)best + 1e-6f);
+            int b = (int)((t - TEX_LOG_MIN) * (TEX_BINS / -TEX_LOG_MIN));
+            s->tex[(size_t)y * w + x] = (uint8_t)(b < 0 ? 0 : b >= TEX_BINS ? TEX_BINS - 1 : b);
+        }
+    free(planes);
+    free(mean);
+    free(sat);
+    return 0;
+}
+
+/* -log of the smoothed texture histogram of the pixels with sel[i] == want. */
+static void fit_texture(const seg_ctx *s, const uint8_t *sel, uint8_t want, float *nll)
+{
+    double hist[TEX_BINS] = {0}, tmp[TEX_BINS];
+    double count = 0;
+    for (size_t i = 0; i < s->n; i++)
+        if (sel[i] == want) {
+            hist[s->tex[i]] += 1;
+            count += 1;
+        }
+    for (int pass = 0; pass < 2; pass++) {
+        for (int b = 0; b < TEX_BINS; b++) {
+            double l = hist[b > 0 ? b - 1 : b], r = hist[b + 1 < TEX_BINS ? b + 1 : b];
+            tmp[b] = 0.25 * l + 0.5 * hist[b] + 0.25 * r;
+        }
+        memcpy(hist, tmp, sizeof(hist));
+    }
+    for (int b = 0; b < TEX_BINS; b++) {
+        double p = (count > 0 ? (1 - TEX_FLOOR) * hist[b] / count : 0) + TEX_FLOOR / TEX_BINS;
+        nll[b] = (float)-log(p);
+    }
+}
+
+/* Side of the border band a pixel belongs to, as a bit set (corners are on
+ * two sides): 1 top, 2 bottom, 4 left, 8 right. */
+static unsigned band_sides(int32_t x, int32_t y, int32_t w, int32_t h, int32_t bw)
+{
+    return (y < bw ? 1u : 0u) | (y >= h - bw ? 2u : 0u) | (x < bw ? 4u : 0u) |
+           (x >= w - bw ? 8u : 0u);
+}
+
+/* How much to trust texture: fully when nearly all (95 %) of the border is
+ * grainier than sensor noise (noise, grass, gravel backdrops), not at all
+ * when a good part of it is smooth (plain or graded backdrops, where colour
+ * suffices, and photographs, whose texture varies from place to place and
+ * says little about what is subject). Judged per side, taking the middle
+ * two of the four, so a smooth subject touching one side does not count. */
+static float texture_weight(const seg_ctx *s, int32_t bw)
+{
+    uint32_t hist[4][TEX_BINS];
+    uint32_t total[4] = {0};
+    memset(hist, 0, sizeof(hist));
+    for (int32_t y = 0; y < s->h; y++)
+        for (int32_t x = 0; x < s->w; x++) {
+            size_t i = (size_t)y * s->w + x;
+            if (!s->border[i])
+                continue;
+            unsigned sides = band_sides(x, y, s->w, s->h, bw);
+            for (int side = 0; side < 4; side++)
+                if (sides & (1u << side)) {
+                    hist[side][s->tex[i]]++;
+                    total[side]++;
+                }
+        }
+    int q05[4];
+    for (int side = 0; side < 4; side++) {
+        uint32_t acc = 0;
+        q05[side] = 0;
+        for (int b = 0; b < TEX_BINS; b++) {
+            acc += hist[side][b];
+            if ((uint64_t)acc * 20 >= total[side]) {
+                q05[side] = b;
+                break;
+            }
+        }
+    }
+    for (int i = 1; i < 4; i++) /* insertion sort */
+        for (int j = i; j > 0 && q05[j - 1] > q05[j]; j--) {
+            int t = q05[j];
+            q05[j] = q05[j - 1];
+            q05[j - 1] = t;
+        }
+    float q = 0.5f * (float)(q05[1] + q05[2]);
+    return TEX_WEIGHT_MAX * smoothstep(TEX_SMOOTH_BIN + 0.5f, TEX_SMOOTH_BIN + 4.5f, q);
 }
 
 /* Least-squares fit of the field to the border (border == 1) pixels, its
@@ -383,12 +544,35 @@ static void remove_small(uint8_t *label, int32_t w, int32_t h, size_t min_area, 
     }
 }
 
-/* Side of the border band a pixel belongs to, as a bit set (corners are on
- * two sides): 1 top, 2 bottom, 4 left, 8 right. */
-static unsigned band_sides(int32_t x, int32_t y, int32_t w, int32_t h, int32_t bw)
+/* Size of the largest 4-connected component of label == 1. */
+static size_t largest_component(const uint8_t *label, int32_t w, int32_t h, int32_t *queue,
+                                uint8_t *seen)
 {
-    return (y < bw ? 1u : 0u) | (y >= h - bw ? 2u : 0u) | (x < bw ? 4u : 0u) |
-           (x >= w - bw ? 8u : 0u);
+    size_t n = (size_t)w * h, best = 0;
+    memset(seen, 0, n);
+    for (size_t start = 0; start < n; start++) {
+        if (seen[start] || !label[start])
+            continue;
+        size_t qh = 0, qt = 0;
+        queue[qt++] = (int32_t)start;
+        seen[start] = 1;
+        while (qh < qt) {
+            int32_t i = queue[qh++];
+            int32_t x = i % w, y = i / w;
+            int32_t nb[4] = {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1,
+                             y + 1 < h ? i + w : -1};
+            for (int k = 0; k < 4; k++) {
+                int32_t j = nb[k];
+                if (j >= 0 && !seen[j] && label[j]) {
+                    seen[j] = 1;
+                    queue[qt++] = j;
+                }
+            }
+        }
+        if (qt > best)
+            best = qt;
+    }
+    return best;
 }
 
 /* A subject touching the edge puts its own colours into the border band.
@@ -416,10 +600,12 @@ static int find_suspects(seg_ctx *s, int32_t bw, float *sample, uint8_t *scratch
         gmm_model other;
         if (gmm_fit(&other, sample, m, GMM_COMPONENTS, scratch) != 0)
             continue;
+        float tnll[TEX_BINS];
+        fit_texture(s, sel, 1, tnll);
         size_t k = 0;
         for (size_t i = 0; i < s->n; i++)
             if (sel[i])
-                vals[k++] = gmm_nll(&other, s->rgb + i * 3);
+                vals[k++] = gmm_nll(&other, s->rgb + i * 3) + s->tex_weight * tnll[s->tex[i]];
         if (k == 0)
             continue;
         qsort(vals, k, sizeof(float), cmp_float);
@@ -431,7 +617,8 @@ static int find_suspects(seg_ctx *s, int32_t bw, float *sample, uint8_t *scratch
                 if (!s->border[i] || !(band_sides(x, y, w, h, bw) & bit))
                     continue;
                 total++;
-                sel[i] = gmm_nll(&other, s->rgb + i * 3) > thr ? 2 : 0;
+                float v = gmm_nll(&other, s->rgb + i * 3) + s->tex_weight * tnll[s->tex[i]];
+                sel[i] = v > thr ? 2 : 0;
                 odd += sel[i] == 2;
             }
         /* Portraits and product shots stand on the bottom edge, so there a
@@ -457,6 +644,9 @@ typedef struct {
     float edge_strength; /* 0..1: how much the cut follows image edges */
     float border_fg;     /* share of the border band labelled foreground */
     float rim_fg;        /* share of the outermost pixel ring labelled foreground */
+    float main_share;    /* share of the foreground in its largest component */
+    float fg_seeded;     /* share of the foreground that was a salient seed */
+    float tex_weight;    /* weight of texture in the unaries, 0..TEX_WEIGHT_MAX */
 } seg_stats;
 
 /* Runs the iterated graph cut. On success s->label holds the segmentation. */
@@ -465,13 +655,16 @@ static cutout_status segment(seg_ctx *s, int iterations, seg_stats *st)
     cutout_status rc = CUTOUT_ERR_NOMEM;
     int32_t w = s->w, h = s->h;
     size_t n = s->n;
+    memset(st, 0, sizeof(*st));
     float *sample = malloc(GMM_SAMPLE_MAX * 3 * sizeof(float));
     uint8_t *scratch = malloc(n > GMM_SAMPLE_MAX ? n : GMM_SAMPLE_MAX);
     uint8_t *prev = malloc(n);
     int32_t *queue = malloc(n * sizeof(int32_t));
+    uint8_t *seed = malloc(n);
+    uint8_t *band = malloc(n);
     float *bvals = NULL;
     mf_graph *g = mf_create((int32_t)n, (int32_t)(4 * n));
-    if (!sample || !scratch || !prev || !queue || !g)
+    if (!sample || !scratch || !prev || !queue || !seed || !band || !g)
         goto out;
 
     /* Contrast scale: beta = 1 / (2 <|dz|^2>), as in GrabCut. */
@@ -499,12 +692,18 @@ static cutout_status segment(seg_ctx *s, int iterations, seg_stats *st)
     bvals = malloc((nborder ? nborder : 1) * sizeof(float));
     if (!bvals)
         goto out;
+    if (texture_bins(s, s->dfg) != 0)
+        goto out;
+    s->tex_weight = texture_weight(s, bw);
     if (find_suspects(s, bw, sample, scratch, bvals) != 0)
         goto out;
     size_t m = gather(s, s->border, 1, sample);
     gmm_fit(&s->bg, sample, m, GMM_COMPONENTS, scratch);
     fit_poly(s, sample, scratch);
     memset(&s->fg, 0, sizeof(s->fg));
+    fit_texture(s, s->border, 1, s->tex_bg);
+    memset(s->tex_fg, 0, sizeof(s->tex_fg));
+    s->tex_on = 1;
     cf_parallel_rows(s->threads, h, unary_rows, s);
 
     /* Salient = worse explained by the border model than almost all of the
@@ -523,6 +722,8 @@ static cutout_status segment(seg_ctx *s, int iterations, seg_stats *st)
         s->hard_bg[i] = s->border[i] && !sal;
         nsal += s->label[i];
     }
+    st->tex_weight = s->tex_weight;
+    memcpy(seed, s->label, n); /* the salient seeds, for the confidence */
     for (size_t i = 0; i < n; i++)
         s->border[i] = s->border[i] != 0;
     if (nsal < 16) {
@@ -536,14 +737,25 @@ static cutout_status segment(seg_ctx *s, int iterations, seg_stats *st)
     for (int it = 0; it < iterations; it++) {
         m = gather(s, s->label, 1, sample);
         gmm_fit(&s->fg, sample, m, GMM_COMPONENTS, scratch);
+        fit_texture(s, s->label, 1, s->tex_fg);
         if (it > 0) {
             m = gather(s, s->label, 0, sample);
             gmm_fit(&s->bg, sample, m, GMM_COMPONENTS, scratch);
+            fit_texture(s, s->label, 0, s->tex_bg);
         }
         cf_parallel_rows(s->threads, h, unary_rows, s);
 
+        /* After the first cut only a band around it is re-solved: pixels
+         * farther than REFINE_BAND keep their label and enter the graph as
+         * terminal capacities of their free neighbours. Later rounds move
+         * the boundary by a few pixels, and max-flow on cluttered photos is
+         * most of the time; this makes it proportional to the band. */
+        if (it > 0)
+            cf_label_distance(s->label, w, h, band);
         mf_reset(g);
         for (size_t i = 0; i < n; i++) {
+            if (it > 0 && band[i] > REFINE_BAND)
+                continue;
             if (s->hard_bg[i]) {
                 mf_add_tweights(g, (int32_t)i, 0, quantize(HARD_CAP));
                 continue;
@@ -555,21 +767,30 @@ static cutout_status segment(seg_ctx *s, int iterations, seg_stats *st)
             for (int32_t x = 0; x < w; x++) {
                 int32_t i = y * w + x;
                 const float *o = s->nlw + (size_t)i * 4;
-                if (x + 1 < w)
-                    mf_add_edge(g, i, i + 1, quantize(o[0]), quantize(o[0]));
-                if (y + 1 < h) {
-                    mf_add_edge(g, i, i + w, quantize(o[1]), quantize(o[1]));
-                    if (x + 1 < w)
-                        mf_add_edge(g, i, i + w + 1, quantize(o[2]), quantize(o[2]));
-                    if (x > 0)
-                        mf_add_edge(g, i, i + w - 1, quantize(o[3]), quantize(o[3]));
+                int32_t nb[4] = {x + 1 < w ? i + 1 : -1, y + 1 < h ? i + w : -1,
+                                 x + 1 < w && y + 1 < h ? i + w + 1 : -1,
+                                 x > 0 && y + 1 < h ? i + w - 1 : -1};
+                for (int e = 0; e < 4; e++) {
+                    int32_t j = nb[e];
+                    if (j < 0)
+                        continue;
+                    float c = quantize(o[e]);
+                    int fi = it == 0 || band[i] <= REFINE_BAND;
+                    int fj = it == 0 || band[j] <= REFINE_BAND;
+                    if (fi && fj)
+                        mf_add_edge(g, i, j, c, c);
+                    else if (fi) /* j is fixed: cutting to it is a terminal cost */
+                        mf_add_tweights(g, i, s->label[j] ? c : 0, s->label[j] ? 0 : c);
+                    else if (fj)
+                        mf_add_tweights(g, j, s->label[i] ? c : 0, s->label[i] ? 0 : c);
                 }
             }
         mf_maxflow(g);
         memcpy(prev, s->label, n);
         size_t changed = 0;
         for (size_t i = 0; i < n; i++) {
-            s->label[i] = (uint8_t)mf_is_source(g, (int32_t)i);
+            if (it == 0 || band[i] <= REFINE_BAND)
+                s->label[i] = (uint8_t)mf_is_source(g, (int32_t)i);
             changed += s->label[i] != prev[i];
         }
         if (it > 0 && changed * 1000 < n)
@@ -614,6 +835,14 @@ static cutout_status segment(seg_ctx *s, int iterations, seg_stats *st)
             }
         }
     st->fg_fraction = (float)nfg / (float)n;
+    {
+        size_t kept = 0;
+        for (size_t i = 0; i < n; i++)
+            kept += seed[i] && s->label[i];
+        st->fg_seeded = nfg ? (float)kept / (float)nfg : 0;
+        st->main_share =
+            nfg ? (float)largest_component(s->label, w, h, queue, scratch) / (float)nfg : 0;
+    }
     float sf = nfg ? (float)(sep_fg / nfg) : 0.5f;
     float sb = n - nfg ? (float)(sep_bg / (n - nfg)) : 0.5f;
     st->separation = clampf((sf + sb) - 1.0f, 0, 1);
@@ -627,6 +856,8 @@ out:
     free(scratch);
     free(prev);
     free(queue);
+    free(seed);
+    free(band);
     free(bvals);
     return rc;
 }
@@ -926,12 +1157,13 @@ cutout_status cutout_compute(const uint8_t *rgba, uint32_t width, uint32_t heigh
     s.border = malloc(n);
     s.row_sum = malloc((size_t)wh * sizeof(double));
     s.dpoly = malloc(n * sizeof(float));
+    s.tex = malloc(n);
     float *map = NULL, *smooth = NULL;
     up_ctx uc;
     memset(&uc, 0, sizeof(uc));
     uint8_t *alpha = malloc((size_t)width * height);
     if (!rgb || !s.dfg || !s.dbg || !s.nlw || !s.label || !s.hard_bg || !s.border || !s.row_sum ||
-        !s.dpoly || !alpha)
+        !s.dpoly || !s.tex || !alpha)
         goto out;
     cf_downscale_rgba(rgba, width, height, rgb, ww, wh, o.threads);
     /* The graph cut sees a lightly smoothed copy: per-pixel noise would
@@ -960,14 +1192,29 @@ cutout_status cutout_compute(const uint8_t *rgba, uint32_t width, uint32_t heigh
     if (!(flags & CUTOUT_WARN_EMPTY) && st.rim_fg > 0.02f)
         flags |= CUTOUT_WARN_TOUCHES_EDGE;
 
-    /* Confidence: a plausible subject size, colour models that separate the
-     * two labels, and a cut that runs along image edges; discounted when the
-     * subject covers much of the border the background model came from. */
+    /* Confidence: a product of factors in (0, 1], each a sign of a wrong
+     * cut seen in the benchmark (docs/engine.md):
+     *  - implausible size: next to nothing, nearly everything, or more than
+     *    about half of the image (a framed photograph, not a subject);
+     *  - colour models that explain the labels poorly (separation);
+     *  - foreground that grew from pixels the border explains well instead
+     *    of from the salient seeds: the cut has annexed background;
+     *  - a fragmented subject;
+     *  - a cut that does not follow image edges (unless the backdrop is
+     *    textured, where contrast along any line is weak);
+     *  - a subject covering much of the border the model came from.
+     * Calibrated so that results with IoU < 0.7 fall below
+     * CUTOUT_LOW_CONFIDENCE and good ones stay above it. */
     float area = smoothstep(EMPTY_FRACTION, 0.01f, st.fg_fraction) *
                  smoothstep(1.0f - FULL_FRACTION, 0.05f, 1.0f - st.fg_fraction);
-    float quality = 0.5f * st.separation + 0.5f * st.edge_strength;
+    float size = 1.0f - 0.7f * smoothstep(0.35f, 0.6f, st.fg_fraction);
+    float sep = 0.3f + 0.7f * smoothstep(0.80f, 0.96f, st.separation);
+    float seeded = 0.4f + 0.6f * smoothstep(0.6f, 0.95f, st.fg_seeded);
+    float whole = 0.5f + 0.5f * smoothstep(0.8f, 0.97f, st.main_share);
+    float edge = 1.0f - 0.25f * (1.0f - st.tex_weight / TEX_WEIGHT_MAX) *
+                            (1.0f - smoothstep(0.8f, 0.95f, st.edge_strength));
     float border = 1.0f - 0.6f * smoothstep(0.05f, 0.5f, st.border_fg);
-    out->confidence = clampf(area * (0.2f + 0.8f * quality) * border, 0, 1);
+    out->confidence = clampf(area * size * sep * seeded * whole * edge * border, 0, 1);
     if (out->confidence < CUTOUT_LOW_CONFIDENCE)
         flags |= CUTOUT_WARN_LOW_CONFIDENCE;
 
@@ -1046,6 +1293,7 @@ out:
     free(s.border);
     free(s.row_sum);
     free(s.dpoly);
+    free(s.tex);
     free(alpha);
     return rc;
 }

@@ -322,6 +322,45 @@ static void test_apply_decontaminates(void)
     free_scene(&s);
 }
 
+/* A smooth subject whose colour is the backdrop's mean, on heavy grain: only
+ * texture tells them apart. */
+static void test_smooth_on_grain(void)
+{
+    scene s;
+    disc d = {150, 100, 55};
+    const int grey[3] = {128, 128, 128};
+    CHECK(make_scene(&s, 300, 200, in_disc, &d, grey, 0, 2) == 0);
+    for (size_t i = 0; i < (size_t)300 * 200; i++)
+        if (s.truth[i] < 0.5f)
+            for (int k = 0; k < 3; k++)
+                s.rgba[i * 4 + k] = clamp8(128 + noise(70));
+    cutout_result r;
+    CHECK(run(&s, 1, 0, &r) == CUTOUT_OK);
+    double j = iou(&s, r.alpha, NULL);
+    printf("smooth on grain: iou=%.4f conf=%.3f flags=%u\n", j, r.confidence, r.flags);
+    CHECK(j >= 0.9);
+    CHECK(!(r.flags & CUTOUT_WARN_LOW_CONFIDENCE));
+    cutout_result_free(&r);
+    free_scene(&s);
+}
+
+/* A "subject" filling most of the frame is more likely a framed picture than
+ * a cut-out: the answer must carry a warning. */
+static void test_framed_warns(void)
+{
+    scene s;
+    box b = {20, 15, 380, 285};
+    const int orange[3] = {220, 120, 40};
+    CHECK(make_scene(&s, 400, 300, in_box, &b, orange, 0, 3) == 0);
+    cutout_result r;
+    CHECK(run(&s, 1, 0, &r) == CUTOUT_OK);
+    printf("framed: conf=%.3f flags=%u\n", r.confidence, r.flags);
+    CHECK(r.flags & CUTOUT_WARN_LOW_CONFIDENCE);
+    CHECK(r.confidence < CUTOUT_LOW_CONFIDENCE);
+    cutout_result_free(&r);
+    free_scene(&s);
+}
+
 static void test_invalid(void)
 {
     uint8_t px[16] = {0};
@@ -351,6 +390,8 @@ int main(void)
     test_tiny();
     test_aspect();
     test_apply_decontaminates();
+    test_smooth_on_grain();
+    test_framed_warns();
     if (failures) {
         fprintf(stderr, "test_cutout: %d check(s) failed\n", failures);
         return 1;
