@@ -26,12 +26,44 @@ def wrk(url, duration, threads=2, conns=64):
             "non2xx": int(non2xx.group(1)) if non2xx else 0}
 
 
+def build_revision(rev):
+    """Builds cleanpngd of a git revision in a worktree under /tmp; returns the binary."""
+    sha = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", rev], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    tree = f"/tmp/cleanpng-bench-{sha}"
+    if not os.path.isdir(tree):
+        subprocess.run(["git", "-C", ROOT, "worktree", "add", "--detach", tree, sha], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["cmake", "-S", tree, "-B", tree + "/build", "-DCMAKE_BUILD_TYPE=RelWithDebInfo"],
+                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["cmake", "--build", tree + "/build", "-j2", "--target", "cleanpngd"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return tree + "/build/src/cleanpngd"
+
+
+def measure_cached_search(binary, www, args, path):
+    stack = Stack(env={"CLEANPNG_WWW_DIR": www, "CLEANPNG_LOG_LEVEL": "warn"},
+                  workers=args.workers, threads=args.threads, binary=binary)
+    stack.start()
+    try:
+        stack.get(path)
+        url = f"http://127.0.0.1:{stack.http_port}{path}"
+        wrk(url, 2)
+        return wrk(url, args.duration)
+    finally:
+        stack.stop()
+        stack.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--threads", type=int, default=16)
+    ap.add_argument("--baseline-rev", help="also measure cached search of this git revision "
+                    "(built in a temporary worktree) in the same run")
     args = ap.parse_args()
+    baseline_bin = build_revision(args.baseline_rev) if args.baseline_rev else None
 
     www = tempfile.mkdtemp(prefix="cleanpng-bench-www-")
     shutil.copytree(os.path.join(ROOT, "www"), www, dirs_exist_ok=True)
@@ -59,6 +91,14 @@ def main():
         print(f"{'case':<16}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'non-2xx':>10}")
         for name, r in results.items():
             print(f"{name:<16}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}{r['non2xx']:>10}")
+        if baseline_bin:
+            stack.stop()
+            base = measure_cached_search(baseline_bin, www, args, path)
+            r = base
+            print(f"{'search_baseline':<16}{r['rps']:>10.0f}{r['p50']:>10.2f}{r['p99']:>10.2f}"
+                  f"{r['non2xx']:>10}   ({args.baseline_rev})")
+            print(f"cost of this revision's extra work on cached search: "
+                  f"{(1 - results['search_cached']['rps'] / r['rps']) * 100:.1f}% of throughput")
         s, h, c = results["static"], results["health"], results["search_cached"]
         print(f"ratio search_cached/static = {c['rps'] / s['rps']:.2f}  (target >= 0.20)")
         print(f"ratio search_cached/health = {c['rps'] / h['rps']:.2f}  (target >= 0.80)")

@@ -14,24 +14,38 @@
 
 #define LOGQ_BATCH 128
 
-/* KEYS[1] entry, KEYS[2] index, KEYS[3] erase marker.
- * ARGV[1] value, ARGV[2] expire-at ms, ARGV[3] entry time ms.
- * Writes nothing for an entry older than the visitor's last erase or whose
- * retention has already run out; the index is trimmed of expired members
- * and lives exactly as long as its newest entry. */
+/* One call writes a run of entries of one client (so every key it touches
+ * shares the client's hash slot). KEYS[1] the erase mark, KEYS[2..4] the
+ * access/search/error indexes, KEYS[5..] the entries. ARGV[1] now (ms), then
+ * per entry: value, expire-at ms, entry time ms, kind (0..2).
+ * An entry older than the client's last erase is skipped, one whose
+ * retention has already run out is not written; each touched index is
+ * trimmed of expired members and lives exactly as long as its newest entry.
+ * Returns {written, expired}. */
 const char LOGQ_WRITE_SCRIPT[] =
-    "local now = redis.call('TIME')\n"
-    "local nowms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)\n"
-    "local exp = tonumber(ARGV[2])\n"
-    "if exp <= nowms then return -1 end\n"
-    "local erased = redis.call('GET', KEYS[3])\n"
-    "if erased and tonumber(erased) >= tonumber(ARGV[3]) then return 0 end\n"
-    "redis.call('SET', KEYS[1], ARGV[1], 'PXAT', exp)\n"
-    "redis.call('ZADD', KEYS[2], exp, KEYS[1])\n"
-    "redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', nowms)\n"
-    "local top = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')\n"
-    "redis.call('PEXPIREAT', KEYS[2], tonumber(top[2]))\n"
-    "return 1\n";
+    "local now = tonumber(ARGV[1])\n"
+    "local erased = tonumber(redis.call('GET', KEYS[1]) or '-1')\n"
+    "local written, expired, touched = 0, 0, {}\n"
+    "for i = 5, #KEYS do\n"
+    "  local a = 2 + (i - 5) * 4\n"
+    "  local exp, t, kind = tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])\n"
+    "  if exp <= now then expired = expired + 1\n"
+    "  elseif t > erased then\n"
+    "    redis.call('SET', KEYS[i], ARGV[a], 'PXAT', exp)\n"
+    "    redis.call('ZADD', KEYS[2 + kind], exp, KEYS[i])\n"
+    "    touched[kind] = true\n"
+    "    written = written + 1\n"
+    "  end\n"
+    "end\n"
+    "for kind in pairs(touched) do\n"
+    "  local idx = KEYS[2 + kind]\n"
+    "  redis.call('ZREMRANGEBYSCORE', idx, '-inf', now)\n"
+    "  local top = redis.call('ZRANGE', idx, -1, -1, 'WITHSCORES')\n"
+    "  if top[2] then redis.call('PEXPIREAT', idx, top[2]) end\n"
+    "end\n"
+    "return {written, expired}\n";
+
+#define LOGQ_RUN_MAX 32 /* entries of one client per script call */
 
 typedef struct {
     log_kind kind;
@@ -93,50 +107,86 @@ int logq_push(log_kind kind, const char *who, long long time_ms, char *json)
     e->time_ms = time_ms;
     e->seq = ++q.seq;
     e->json = json;
-    q.count++;
-    pthread_cond_signal(&q.cond);
+    /* wake the writer only when it may be idle; while it gathers a batch,
+     * further entries just accumulate */
+    if (q.count++ == 0)
+        pthread_cond_signal(&q.cond);
     pthread_mutex_unlock(&q.lock);
     return 0;
 }
 
-/* Writes entries [0, n) of the queue's front in one pipeline. Returns how
- * many were handled (written, skipped as erased, or expired), or -1 on a
- * connection error (none are removed then). */
+/* Writes entries [0, n) of the queue's front in one pipeline, one script
+ * call per run of entries of the same client. Returns how many were handled
+ * (written, skipped as erased, or expired), or -1 on a connection error
+ * (none are removed then). */
 static long write_batch(redis_conn *c, entry *batch, size_t n)
 {
     redisContext *ctx = redis_conn_get(c);
     if (!ctx)
         return -1;
+    enum { PER_ENTRY_STR = 3 };
+    static __thread char keys[LOGQ_RUN_MAX + 4][160];
+    static __thread char nums[LOGQ_RUN_MAX * PER_ENTRY_STR + 1][24];
+    const char *argv[3 + (LOGQ_RUN_MAX + 4) + 1 + LOGQ_RUN_MAX * 4];
+    size_t argl[sizeof argv / sizeof argv[0]];
+    size_t runs[LOGQ_BATCH];
+    size_t nruns = 0;
     pid_t pid = getpid();
-    for (size_t i = 0; i < n; i++) {
-        entry *e = &batch[i];
-        char key[160], idx[128], erased[96], exp[24], t[24];
-        snprintf(key, sizeof key, "cp:log:{%s}:%s:%lld-%d-%lu", e->who, log_kind_name(e->kind),
-                 e->time_ms, (int)pid, e->seq);
-        snprintf(idx, sizeof idx, "cp:idx:{%s}:%s", e->who, log_kind_name(e->kind));
-        snprintf(erased, sizeof erased, "cp:erased:{%s}", e->who);
-        snprintf(exp, sizeof exp, "%lld",
-                 e->time_ms + (long long)log_kind_retention(q.cfg, e->kind) * 1000);
-        snprintf(t, sizeof t, "%lld", e->time_ms);
-        redisAppendCommand(ctx, "EVALSHA %s 3 %s %s %s %s %s %s", q.sha, key, idx, erased, e->json,
-                           exp, t);
+    long long now = (long long)now_wall_ms();
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && j - i < LOGQ_RUN_MAX && !strcmp(batch[j].who, batch[i].who))
+            j++;
+        size_t m = j - i, a = 0, k = 0;
+        snprintf(keys[0], sizeof keys[0], "cp:erased:{%s}", batch[i].who);
+        for (int kind = 0; kind < LOGK_COUNT; kind++)
+            snprintf(keys[1 + kind], sizeof keys[0], "cp:idx:{%s}:%s", batch[i].who,
+                     log_kind_name((log_kind)kind));
+        for (size_t e = 0; e < m; e++) {
+            entry *en = &batch[i + e];
+            snprintf(keys[4 + e], sizeof keys[0], "cp:log:{%s}:%s:%lld-%d-%lu", en->who,
+                     log_kind_name(en->kind), en->time_ms, (int)pid, en->seq);
+        }
+        char numkeys[8];
+        snprintf(numkeys, sizeof numkeys, "%zu", 4 + m);
+        argv[a++] = "EVALSHA";
+        argv[a++] = q.sha;
+        argv[a++] = numkeys;
+        for (size_t e = 0; e < 4 + m; e++)
+            argv[a++] = keys[e];
+        snprintf(nums[k], sizeof nums[k], "%lld", now);
+        argv[a++] = nums[k++];
+        for (size_t e = 0; e < m; e++) {
+            entry *en = &batch[i + e];
+            argv[a++] = en->json;
+            snprintf(nums[k], sizeof nums[k], "%lld",
+                     en->time_ms + (long long)log_kind_retention(q.cfg, en->kind) * 1000);
+            argv[a++] = nums[k++];
+            snprintf(nums[k], sizeof nums[k], "%lld", en->time_ms);
+            argv[a++] = nums[k++];
+            argv[a++] = en->kind == LOGK_ACCESS ? "0" : en->kind == LOGK_SEARCH ? "1" : "2";
+        }
+        for (size_t e = 0; e < a; e++)
+            argl[e] = strlen(argv[e]);
+        /* hiredis copies the arguments into its output buffer here */
+        redisAppendCommandArgv(ctx, (int)a, argv, argl);
+        runs[nruns++] = m;
+        i = j;
     }
     long handled = 0;
     int noscript = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t r_i = 0; r_i < nruns; r_i++) {
         redisReply *r = NULL;
         if (redisGetReply(ctx, (void **)&r) != REDIS_OK || !r) {
             redis_conn_fail(c);
             return handled ? handled : -1;
         }
-        if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8))
+        if (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOSCRIPT", 8)) {
             noscript = 1;
-        else if (r->type == REDIS_REPLY_INTEGER && !noscript) {
-            if (r->integer == -1)
-                q.expired++;
-            else
-                q.written += (r->integer == 1);
-            handled++;
+        } else if (r->type == REDIS_REPLY_ARRAY && r->elements == 2 && !noscript) {
+            q.written += (unsigned long long)r->element[0]->integer;
+            q.expired += (unsigned long long)r->element[1]->integer;
+            handled += (long)runs[r_i];
         } else if (!noscript) {
             log_warn("event=log_write_error err=\"%s\"",
                      r->type == REDIS_REPLY_ERROR ? r->str : "?");
@@ -150,9 +200,8 @@ static long write_batch(redis_conn *c, entry *batch, size_t n)
         redisReply *r = redis_conn_command(c, "SCRIPT LOAD %s", LOGQ_WRITE_SCRIPT);
         if (r)
             freeReplyObject(r);
-        return handled; /* the rest is retried at once */
     }
-    return handled;
+    return handled; /* after NOSCRIPT the rest is retried at once */
 }
 
 static void *writer_main(void *arg)
@@ -167,6 +216,17 @@ static void *writer_main(void *arg)
             pthread_cond_wait(&q.cond, &q.lock);
         if (q.count == 0 || (q.stopping && now_mono_us() >= q.deadline_us))
             break;
+        if (q.count < LOGQ_RUN_MAX && !q.stopping) {
+            /* let a few more entries gather: fewer, fuller pipelines */
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 2 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&q.cond, &q.lock, &ts);
+        }
         size_t n = q.count < LOGQ_BATCH ? q.count : LOGQ_BATCH;
         for (size_t i = 0; i < n; i++)
             batch[i] = q.ring[(q.head + i) % q.cap];

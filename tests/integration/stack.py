@@ -94,14 +94,15 @@ class Response:
 class Stack:
     """redis + cleanpngd + nginx. env: extra CLEANPNG_* settings."""
 
-    def __init__(self, env=None, workers=2, threads=8, redis=True, grace="5s"):
+    def __init__(self, env=None, workers=2, threads=8, redis=True, grace="5s", binary=None):
         self.dir = tempfile.mkdtemp(prefix="cleanpng-it-")
         self.http_port = free_port()
         self.https_port = free_port()
         self.socket = os.path.join(self.dir, "cleanpng.sock")
         self.redis_sock = os.path.join(self.dir, "redis.sock")
         self.daemon_log = os.path.join(self.dir, "cleanpngd.log")
-        self.bin = os.environ.get("CLEANPNG_BIN", os.path.join(ROOT, "build", "src", "cleanpngd"))
+        self.bin = binary or os.environ.get("CLEANPNG_BIN",
+                                            os.path.join(ROOT, "build", "src", "cleanpngd"))
         self.env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
             "CLEANPNG_SOCKET": self.socket,

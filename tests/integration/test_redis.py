@@ -222,9 +222,9 @@ class AuditTest(unittest.TestCase):
             stack.get("/api/privacy", host="::1")
             stack.request("DELETE", "/api/privacy", host="::1")
             stack.get("/api/search?q=after+erase", host="::1")
-            wait_for(lambda: all(stack.get("/api/health").json()["log_queue"]["depth"] == 0
-                                 for _ in range(4)), what="queues drained")
-            time.sleep(0.5)
+            # health itself logs, so its queue depth is rarely 0: wait for
+            # the writers to catch up instead (they flush every few ms)
+            time.sleep(1.0)
             code, rep = stack.audit()
             self.assertEqual(rep["no_ttl"], [])
             self.assertEqual(rep["over_retention"], [])
