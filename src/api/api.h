@@ -16,6 +16,7 @@ void api_set_remove_library(const library *lib);
 int api_unsplash_budget_or_fail(request *r, long cost, api_error *err);
 
 void api_search(request *r);
+void api_search_prefetch(request *r);
 void api_remove(request *r);
 void api_health(request *r);
 void api_privacy(request *r);

@@ -8,6 +8,8 @@
 #include "api/search_params.h"
 #include "core/log.h"
 #include "http/worker.h"
+#include <hiredis/hiredis.h>
+
 #include "store/cache.h"
 #include "store/keys.h"
 #include "store/ratelimit.h"
@@ -57,22 +59,74 @@ static long search_json_total(const char *body, size_t len)
     return p ? strtol(p + 8, NULL, 10) : 0;
 }
 
+/* Parsed once per request, before the rate-limit check, so the cache can
+ * be read in the same Redis round trip (dispatch.c). One per thread. */
+typedef struct {
+    query q;
+    query_status qs;
+    search_params p;
+    api_error err;
+    int bad;
+} search_state;
+
+static __thread search_state state;
+
+static void parse_state(request *r)
+{
+    state.bad = 0;
+    state.qs = query_parse(r->query_string, strlen(r->query_string), &state.q);
+    if (state.qs != QUERY_OK || search_params_parse(&state.q, &state.p, &state.err))
+        state.bad = 1;
+}
+
+void api_search_prefetch(request *r)
+{
+    parse_state(r);
+    if (!state.bad)
+        search_params_cache_key(&state.p, config_search_name(r->cfg->search), r->prefetch_key,
+                                sizeof r->prefetch_key);
+}
+
+/* The cache read that came with the rate-limit check, or a fresh one. */
+static int cached_body(request *r, const char *key, char **val, size_t *len)
+{
+    if (!r->prefetched)
+        return cache_get(&r->thread->redis, key, val, len);
+    redisReply *rep = r->prefetch_reply;
+    r->prefetch_reply = NULL;
+    int hit = 0;
+    if (rep && rep->type == REDIS_REPLY_STRING && rep->len > 0 && rep->len <= CACHE_VALUE_MAX) {
+        *val = malloc(rep->len + 1);
+        if (*val) {
+            memcpy(*val, rep->str, rep->len);
+            (*val)[rep->len] = '\0';
+            *len = rep->len;
+            hit = 1;
+        }
+    }
+    if (rep)
+        freeReplyObject(rep);
+    return hit;
+}
+
 void api_search(request *r)
 {
-    query q;
-    query_status qs = query_parse(r->query_string, strlen(r->query_string), &q);
-    if (qs != QUERY_OK) {
+    if (!r->prefetched)
+        parse_state(r);
+    if (state.bad && state.qs != QUERY_OK) {
+        query_status qs = state.qs;
         response_fail(r, qs == QUERY_ERR_TOO_LONG ? 414 : 400,
                       qs == QUERY_ERR_TOO_LONG ? "uri_too_long" : "invalid_parameter", NULL, "%s",
                       query_status_message(qs));
         return;
     }
-    search_params p;
-    api_error err;
-    if (search_params_parse(&q, &p, &err)) {
-        response_error(r, &err);
+    if (state.bad) {
+        response_error(r, &state.err);
         return;
     }
+    const search_params *pp = &state.p;
+    search_params p = *pp;
+    api_error err;
     const char *provider = config_search_name(r->cfg->search);
     r->search_logged = 1;
     snprintf(r->search_query, sizeof r->search_query, "%s", p.q);
@@ -82,7 +136,7 @@ void api_search(request *r)
 
     char *cached;
     size_t len;
-    if (cache_get(&r->thread->redis, key, &cached, &len)) {
+    if (cached_body(r, key, &cached, &len)) {
         size_t pl = sizeof SEARCH_JSON_UNCACHED_PREFIX - 1;
         if (len > pl && !memcmp(cached, SEARCH_JSON_UNCACHED_PREFIX, pl)) {
             memcpy(cached, SEARCH_JSON_CACHED_PREFIX, pl);

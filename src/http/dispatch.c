@@ -15,10 +15,10 @@
 #include "store/ratelimit.h"
 
 static const route routes[] = {
-    {"/api/search", "GET", "search", LIMIT_SEARCH, api_search},
-    {"/api/remove", "POST", "remove", LIMIT_REMOVE, api_remove},
-    {"/api/privacy", "GET, DELETE", "privacy", LIMIT_PRIVACY, api_privacy},
-    {"/api/health", "GET", "health", LIMIT_HEALTH, api_health},
+    {"/api/search", "GET", "search", LIMIT_SEARCH, api_search, api_search_prefetch},
+    {"/api/remove", "POST", "remove", LIMIT_REMOVE, api_remove, NULL},
+    {"/api/privacy", "GET, DELETE", "privacy", LIMIT_PRIVACY, api_privacy, NULL},
+    {"/api/health", "GET", "health", LIMIT_HEALTH, api_health, NULL},
 };
 
 const route *dispatch_find(const char *path)
@@ -64,6 +64,15 @@ static int rate_limit_or_reply(request *r, const route *rt)
         char key[64];
         snprintf(key, sizeof key, "health:%s", r->who);
         ratelimit_local(key, lim, 1, (long long)now_wall_ms(), &d);
+    } else if (rt->prefetch) {
+        rt->prefetch(r);
+        if (r->prefetch_key[0]) {
+            ratelimit_check_and_get(&r->thread->redis, r->who, rt->name, lim, &d,
+                                    r->prefetch_key, &r->prefetch_reply);
+            r->prefetched = 1;
+        } else {
+            ratelimit_check(&r->thread->redis, r->who, rt->name, lim, &d);
+        }
     } else {
         ratelimit_check(&r->thread->redis, r->who, rt->name, lim, &d);
     }
@@ -186,6 +195,8 @@ void dispatch_request(worker_thread *t, FCGX_Request *fr)
         response_fail(&r, 500, "internal", NULL, "the server could not answer this request");
     }
 
+    if (r.prefetch_reply) /* a handler that did not take it */
+        freeReplyObject(r.prefetch_reply);
     uint64_t us = now_mono_us() - r.started_us;
     log_request(&r, (double)us / 1000.0);
     t->current = NULL;

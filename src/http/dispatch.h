@@ -20,6 +20,8 @@ typedef struct {
     const char *name;    /* route class for logs and limits */
     limit_class limit;
     route_handler handler;
+    /* optional: fills r->prefetch_key (see request.h); no I/O */
+    void (*prefetch)(request *r);
 } route;
 
 void dispatch_request(struct worker_thread *t, FCGX_Request *fr);

@@ -47,6 +47,13 @@ typedef struct request {
     int search_cached;
     int no_access_log; /* the privacy erase leaves no trace of itself */
 
+    /* A route may name one Redis key to read in the same round trip as the
+     * rate-limit check (dispatch.h); the handler then finds the reply here
+     * and owns it. prefetch_key is "" when there is none. */
+    char prefetch_key[160];
+    int prefetched; /* the read was attempted */
+    struct redisReply *prefetch_reply;
+
     int responded;
     int status;
     size_t bytes_sent;

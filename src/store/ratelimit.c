@@ -80,6 +80,24 @@ void ratelimit_local(const char *key, const rate_limit *lim, long cost, long lon
     pthread_mutex_unlock(&local_lock);
 }
 
+static int decode_reply(redisReply *r, const rate_limit *lim, rl_decision *out)
+{
+    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+             r->element[0]->type == REDIS_REPLY_INTEGER;
+    if (ok) {
+        out->allowed = r->element[0]->integer == 1;
+        long long count = r->element[1]->integer;
+        long long pttl = r->element[2]->integer;
+        out->limit = lim->count;
+        out->remaining = lim->count - (long)count;
+        if (out->remaining < 0)
+            out->remaining = 0;
+        out->reset_s = (long)((pttl + 999) / 1000);
+        out->fallback = 0;
+    }
+    return ok ? 0 : -1;
+}
+
 static int run_script(redis_conn *c, const char *key, const rate_limit *lim, long cost,
                       rl_decision *out)
 {
@@ -95,21 +113,9 @@ static int run_script(redis_conn *c, const char *key, const rate_limit *lim, lon
     }
     if (!r)
         return -1;
-    int ok = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
-             r->element[0]->type == REDIS_REPLY_INTEGER;
-    if (ok) {
-        out->allowed = r->element[0]->integer == 1;
-        long long count = r->element[1]->integer;
-        long long pttl = r->element[2]->integer;
-        out->limit = lim->count;
-        out->remaining = lim->count - (long)count;
-        if (out->remaining < 0)
-            out->remaining = 0;
-        out->reset_s = (long)((pttl + 999) / 1000);
-        out->fallback = 0;
-    }
+    int rc = decode_reply(r, lim, out);
     freeReplyObject(r);
-    return ok ? 0 : -1;
+    return rc;
 }
 
 void ratelimit_check(redis_conn *c, const char *who, const char *cls, const rate_limit *lim,
@@ -128,4 +134,42 @@ void budget_spend(redis_conn *c, const char *upstream, const char *tag, long cos
     snprintf(key, sizeof key, "cp:budget:%s:%s", upstream, tag);
     if (run_script(c, key, lim, cost, out) != 0)
         ratelimit_local(key, lim, cost, (long long)now_wall_ms(), out);
+}
+
+void ratelimit_check_and_get(redis_conn *c, const char *who, const char *cls,
+                             const rate_limit *lim, rl_decision *out, const char *get_key,
+                             redisReply **got)
+{
+    *got = NULL;
+    char key[128];
+    snprintf(key, sizeof key, "cp:rl:{%s}:%s", who, cls);
+    pthread_once(&rl_sha_once, compute_sha);
+    redisContext *ctx = redis_conn_get(c);
+    if (!ctx) {
+        ratelimit_local(key, lim, 1, (long long)now_wall_ms(), out);
+        return;
+    }
+    char win[24], lmt[24];
+    snprintf(win, sizeof win, "%ld", lim->window * 1000);
+    snprintf(lmt, sizeof lmt, "%ld", lim->count);
+    redisAppendCommand(ctx, "EVALSHA %s 1 %s %s %s 1", rl_sha, key, win, lmt);
+    redisAppendCommand(ctx, "GET %s", get_key);
+    redisReply *rl = NULL, *get = NULL;
+    if (redisGetReply(ctx, (void **)&rl) != REDIS_OK || !rl ||
+        redisGetReply(ctx, (void **)&get) != REDIS_OK || !get) {
+        if (rl)
+            freeReplyObject(rl);
+        redis_conn_fail(c);
+        ratelimit_local(key, lim, 1, (long long)now_wall_ms(), out);
+        return;
+    }
+    *got = get;
+    int rc = -1;
+    if (rl->type == REDIS_REPLY_ERROR && !strncmp(rl->str, "NOSCRIPT", 8))
+        rc = run_script(c, key, lim, 1, out); /* loads the script for next time */
+    else
+        rc = decode_reply(rl, lim, out);
+    freeReplyObject(rl);
+    if (rc)
+        ratelimit_local(key, lim, 1, (long long)now_wall_ms(), out);
 }
