@@ -60,6 +60,12 @@ int main(int argc, char **argv)
     }
     log_info("event=starting search=%s engine=%s library_photos=%zu",
              config_search_name(cfg.search), config_engine_name(cfg.engine), library_count(lib));
+    if (cfg.log_secret_generated)
+        log_warn("event=no_log_secret hint=\"set CLEANPNG_LOG_SECRET: without it visitors cannot "
+                 "find log entries written before a restart (they still expire on time)\"");
+    if (cfg.fetch_allow_http || cfg.fetch_allow_loopback)
+        log_warn("event=test_only_fetch_settings allow_http=%d allow_loopback=%d",
+                 cfg.fetch_allow_http, cfg.fetch_allow_loopback);
     int rc = pool_run(&cfg);
     library_free(lib);
     curl_global_cleanup();
