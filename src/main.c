@@ -8,6 +8,7 @@
 #include "api/api.h"
 #include "core/config.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/pool.h"
 #include "upstream/library.h"
 
@@ -66,6 +67,10 @@ int main(int argc, char **argv)
     if (cfg.fetch_allow_http || cfg.fetch_allow_loopback)
         log_warn("event=test_only_fetch_settings allow_http=%d allow_loopback=%d",
                  cfg.fetch_allow_http, cfg.fetch_allow_loopback);
+    if (metrics_init() != 0) {
+        fprintf(stderr, "cleanpngd: cannot map the metrics block\n");
+        return 1;
+    }
     int rc = pool_run(&cfg);
     library_free(lib);
     curl_global_cleanup();

@@ -20,5 +20,6 @@ void api_search_prefetch(request *r);
 void api_remove(request *r);
 void api_health(request *r);
 void api_privacy(request *r);
+void api_metrics(request *r);
 
 #endif

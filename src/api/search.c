@@ -7,6 +7,7 @@
 #include "api/api.h"
 #include "api/search_params.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/worker.h"
 #include <hiredis/hiredis.h>
 
@@ -136,7 +137,9 @@ void api_search(request *r)
 
     char *cached;
     size_t len;
-    if (cached_body(r, key, &cached, &len)) {
+    int hit = cached_body(r, key, &cached, &len);
+    metrics_cache(hit);
+    if (hit) {
         size_t pl = sizeof SEARCH_JSON_UNCACHED_PREFIX - 1;
         if (len > pl && !memcmp(cached, SEARCH_JSON_UNCACHED_PREFIX, pl)) {
             memcpy(cached, SEARCH_JSON_CACHED_PREFIX, pl);

@@ -7,6 +7,7 @@
 
 #include "api/api.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "http/accesslog.h"
 #include "http/worker.h"
@@ -19,6 +20,7 @@ static const route routes[] = {
     {"/api/remove", "POST", "remove", LIMIT_REMOVE, api_remove, NULL},
     {"/api/privacy", "GET, DELETE", "privacy", LIMIT_PRIVACY, api_privacy, NULL},
     {"/api/health", "GET", "health", LIMIT_HEALTH, api_health, NULL},
+    {"/api/metrics", "GET", "metrics", LIMIT_HEALTH, api_metrics, NULL},
 };
 
 const route *dispatch_find(const char *path)
@@ -67,8 +69,8 @@ static int rate_limit_or_reply(request *r, const route *rt)
     } else if (rt->prefetch) {
         rt->prefetch(r);
         if (r->prefetch_key[0]) {
-            ratelimit_check_and_get(&r->thread->redis, r->who, rt->name, lim, &d,
-                                    r->prefetch_key, &r->prefetch_reply);
+            ratelimit_check_and_get(&r->thread->redis, r->who, rt->name, lim, &d, r->prefetch_key,
+                                    &r->prefetch_reply);
             r->prefetched = 1;
         } else {
             ratelimit_check(&r->thread->redis, r->who, rt->name, lim, &d);
@@ -85,6 +87,7 @@ static int rate_limit_or_reply(request *r, const route *rt)
     request_add_header(r, "RateLimit-Reset", v);
     if (d.allowed)
         return 0;
+    metrics_ratelimit_rejected(metrics_route_of(rt->name));
     api_error e;
     api_error_set(&e, 429, "rate_limited", NULL,
                   "too many %s requests from your address; try again in %ld seconds", rt->name,
@@ -199,6 +202,7 @@ void dispatch_request(worker_thread *t, FCGX_Request *fr)
         freeReplyObject(r.prefetch_reply);
     uint64_t us = now_mono_us() - r.started_us;
     log_request(&r, (double)us / 1000.0);
+    metrics_request(metrics_route_of(r.route_name), r.status, us);
     t->current = NULL;
     if (r.status >= 500)
         log_warn("event=request route=%s method=%s status=%d code=%s us=%llu request_id=%s",

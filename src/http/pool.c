@@ -15,6 +15,7 @@
 #include <fcgiapp.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "http/scoreboard.h"
 #include "http/worker.h"
@@ -179,6 +180,8 @@ int pool_run(const config *cfg)
                     delay = RESPAWN_MAX_DELAY_US;
                 w[i].pid = 0;
                 w[i].respawn_at_us = t + delay;
+                if (!stopping)
+                    metrics_worker_restart();
                 if (!stopping)
                     log_info("event=worker_restart worker=%ld delay_ms=%llu", i,
                              (unsigned long long)(delay / 1000));

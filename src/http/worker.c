@@ -111,7 +111,7 @@ int worker_main(const config *cfg, long worker_index, int listen_fd, scoreboard_
     sa.sa_handler = on_sigpipe;
     sigaction(SIGPIPE, &sa, NULL);
 
-    if (logq_start(cfg) != 0) {
+    if (logq_start(cfg, worker_index) != 0) {
         log_error("event=log_writer_failed");
         return 1;
     }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 #include "store/keys.h"
 #include "store/redis.h"
@@ -67,6 +68,7 @@ static struct {
     pthread_cond_t cond;
     unsigned long long written, dropped, expired;
     int redis_up;
+    long worker;
     uint64_t deadline_us;
     char sha[41];
 } q = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
@@ -94,6 +96,7 @@ int logq_push(log_kind kind, const char *who, long long time_ms, char *json)
     pthread_mutex_lock(&q.lock);
     if (!q.running || q.stopping || q.count == q.cap) {
         unsigned long long d = ++q.dropped;
+        metrics_log_queue(q.worker, q.count, d);
         pthread_mutex_unlock(&q.lock);
         free(json);
         /* every power of two, so a long outage does not flood the log */
@@ -234,6 +237,7 @@ static void *writer_main(void *arg)
         long done = write_batch(&c, batch, n);
         pthread_mutex_lock(&q.lock);
         q.redis_up = redis_conn_up(&c);
+        metrics_log_queue(q.worker, q.count - (done > 0 ? (size_t)done : 0), q.dropped);
         if (done > 0) {
             /* only this thread removes, so the batch is still at the front */
             for (long i = 0; i < done; i++) {
@@ -261,9 +265,10 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-int logq_start(const config *cfg)
+int logq_start(const config *cfg, long worker_index)
 {
     q.cfg = cfg;
+    q.worker = worker_index;
     q.cap = (size_t)cfg->log_queue_size;
     q.ring = calloc(q.cap, sizeof *q.ring);
     if (!q.ring)

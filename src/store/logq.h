@@ -22,7 +22,7 @@ const char *log_kind_name(log_kind k); /* "access", "search", "error" */
 long log_kind_retention(const config *cfg, log_kind k);
 
 /* Starts the writer of this process. 0 on success. */
-int logq_start(const config *cfg);
+int logq_start(const config *cfg, long worker_index);
 
 /* Stops accepting, writes what is queued until deadline (monotonic us), stops. */
 void logq_stop(uint64_t deadline_us);

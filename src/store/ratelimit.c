@@ -136,9 +136,8 @@ void budget_spend(redis_conn *c, const char *upstream, const char *tag, long cos
         ratelimit_local(key, lim, cost, (long long)now_wall_ms(), out);
 }
 
-void ratelimit_check_and_get(redis_conn *c, const char *who, const char *cls,
-                             const rate_limit *lim, rl_decision *out, const char *get_key,
-                             redisReply **got)
+void ratelimit_check_and_get(redis_conn *c, const char *who, const char *cls, const rate_limit *lim,
+                             rl_decision *out, const char *get_key, redisReply **got)
 {
     *got = NULL;
     char key[128];

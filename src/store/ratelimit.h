@@ -31,9 +31,8 @@ void ratelimit_check(redis_conn *c, const char *who, const char *cls, const rate
 
 /* The same, and GET get_key in the same round trip: *got receives that
  * reply (caller frees it), or NULL when Redis could not be asked. */
-void ratelimit_check_and_get(redis_conn *c, const char *who, const char *cls,
-                             const rate_limit *lim, rl_decision *out, const char *get_key,
-                             redisReply **got);
+void ratelimit_check_and_get(redis_conn *c, const char *who, const char *cls, const rate_limit *lim,
+                             rl_decision *out, const char *get_key, redisReply **got);
 
 /* Spends `cost` units of a global budget (per upstream key) if there is room;
  * refuses without spending when there is not. Falls back to a per-process

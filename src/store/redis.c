@@ -7,6 +7,7 @@
 #include <sys/time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "core/timeutil.h"
 
 #define REDIS_BACKOFF_MIN_MS 50
@@ -29,6 +30,7 @@ void redis_conn_close(redis_conn *c)
 void redis_conn_fail(redis_conn *c)
 {
     c->errors++;
+    metrics_redis_error();
     if (c->ctx) {
         log_warn("event=redis_error err=\"%s\"", c->ctx->errstr[0] ? c->ctx->errstr : "reply");
         redisFree(c->ctx);
@@ -83,6 +85,7 @@ redisContext *redis_conn_get(redis_conn *c)
             redisFree(ctx);
         }
         c->errors++;
+        metrics_redis_error();
         c->next_attempt_us = now + (uint64_t)c->backoff_ms * 1000u;
         c->backoff_ms =
             c->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS : c->backoff_ms * 2;
@@ -94,6 +97,7 @@ redisContext *redis_conn_get(redis_conn *c)
     }
     c->ctx = ctx;
     c->reconnects++;
+    metrics_redis_reconnect();
     c->backoff_ms = REDIS_BACKOFF_MIN_MS;
     return ctx;
 }

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/metrics.h"
+#include "core/timeutil.h"
 #include "cutout.h"
 #include "http/worker.h"
 
@@ -10,27 +12,37 @@ int engine_remove(worker_thread *t, const config *cfg, const intake_image *in, r
 {
     memset(out, 0, sizeof *out);
     out->confidence = -1;
+    uint64_t start = now_mono_us();
+    int rc;
+    metric_engine which;
     switch (cfg->engine) {
     case ENGINE_REMOVEBG:
-        return engine_removebg(t, cfg, in, size, out, err);
+        rc = engine_removebg(t, cfg, in, size, out, err);
+        which = ME_REMOVEBG;
+        break;
     case ENGINE_REMBG:
-        return engine_rembg(t, cfg, in, out, err);
-    case ENGINE_LOCAL:
+        rc = engine_rembg(t, cfg, in, out, err);
+        which = ME_REMBG;
+        break;
+    default:
+        rc = engine_local(in, size, out, err);
+        which = ME_LOCAL;
         break;
     }
-    return engine_local(in, size, out, err);
+    metrics_engine_time(which, now_mono_us() - start);
+    return rc;
 }
 
-int engine_decode_png(const uint8_t *buf, size_t len, img_rgba *out, api_error *err)
+int engine_decode_png(const uint8_t *data, size_t len, img_rgba *out, api_error *err)
 {
-    if (img_sniff_format(buf, len) != IMG_FMT_PNG) {
+    if (img_sniff_format(data, len) != IMG_FMT_PNG) {
         api_error_set(err, 502, "upstream_error", NULL,
                       "the background-removal service sent something that is not a PNG");
         return -1;
     }
     img_limits lim = {20000, 50000000};
     char why[128];
-    if (img_decode(buf, len, &lim, out, why, sizeof why) != IMG_OK) {
+    if (img_decode(data, len, &lim, out, why, sizeof why) != IMG_OK) {
         api_error_set(err, 502, "upstream_error", NULL,
                       "the background-removal service sent a damaged image");
         return -1;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/request.h"
 #include "http/worker.h"
 #include "upstream/engine.h"
@@ -169,6 +170,12 @@ int engine_removebg(worker_thread *t, const config *cfg, const intake_image *in,
         httpc_response resp;
         httpc_result res = httpc_perform(t->curl, &req, &resp);
         curl_mime_free(mime);
+        metrics_upstream(MU_REMOVEBG,
+                         res == HTTPC_TIMEOUT                    ? MO_TIMEOUT
+                         : res == HTTPC_OK && resp.status == 200 ? MO_OK
+                         : res == HTTPC_OK && (resp.status == 402 || resp.status == 429)
+                             ? MO_QUOTA
+                             : MO_ERROR);
         if (res == HTTPC_OK && resp.status == 200) {
             rc = engine_decode_png((const uint8_t *)resp.body.data, resp.body.len, &out->rgba, err);
             if (rc)
@@ -228,6 +235,9 @@ int engine_rembg(worker_thread *t, const config *cfg, const intake_image *in, en
     httpc_response resp;
     httpc_result res = httpc_perform(t->curl, &req, &resp);
     curl_mime_free(mime);
+    metrics_upstream(MU_REMBG, res == HTTPC_TIMEOUT                    ? MO_TIMEOUT
+                               : res == HTTPC_OK && resp.status == 200 ? MO_OK
+                                                                       : MO_ERROR);
     if (res != HTTPC_OK) {
         map_transport(res, "the removal server", err);
     } else if (resp.status == 200) {

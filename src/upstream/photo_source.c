@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 #include "http/body.h"
 #include "http/request.h"
 #include "http/worker.h"
@@ -127,6 +128,9 @@ static int unsplash_photo(worker_thread *t, const config *cfg, const char *id, r
     char ctype[128], why[160];
     fetch_result fr =
         safe_fetch(t->curl, img_url, &pol, out, &status, ctype, sizeof ctype, why, sizeof why);
+    metrics_upstream(MU_IMAGE_FETCH, fr == FETCH_OK            ? MO_OK
+                                     : fr == FETCH_ERR_TIMEOUT ? MO_TIMEOUT
+                                                               : MO_ERROR);
     if (fr != FETCH_OK) {
         log_warn("event=image_fetch_failed result=%s status=%ld why=\"%s\"", fetch_result_name(fr),
                  status, why);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/metrics.h"
 
 static atomic_long ratelimit_remaining = -1;
 
@@ -212,6 +213,10 @@ int unsplash_search(CURL *curl, const config *cfg, const search_params *p, searc
     }
     rc = 0;
 out:
+    metrics_upstream(MU_UNSPLASH, rc == 0              ? MO_OK
+                                  : err->status == 504 ? MO_TIMEOUT
+                                  : err->status == 503 ? MO_QUOTA
+                                                       : MO_ERROR);
     httpc_response_free(&resp);
     return rc;
 }

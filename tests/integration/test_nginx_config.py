@@ -33,7 +33,7 @@ class NginxConfigTest(unittest.TestCase):
             site = open(os.path.join(out, "cleanpng.conf")).read()
             server = open(os.path.join(out, "cleanpng-server.conf")).read()
             http = open(os.path.join(out, "cleanpng-http.conf")).read()
-            for text in (site, server, http):
+            for text in (site, server, http, open(os.path.join(out, "cleanpng-fastcgi.conf")).read()):
                 self.assertNotRegex(text, r"@[A-Z_]+@")
             self.assertIn("listen 443 ssl", site)
             self.assertIn("listen 80;", site)
@@ -41,7 +41,11 @@ class NginxConfigTest(unittest.TestCase):
             self.assertIn("server_name png.example.org;", site)
             self.assertIn("Strict-Transport-Security", server)
             self.assertIn("set_real_ip_from 10.0.0.0/8;", server)
-            self.assertIn("fastcgi_max_temp_file_size 0;", server)
+            fcgi = open(os.path.join(out, "cleanpng-fastcgi.conf")).read()
+            self.assertIn("fastcgi_max_temp_file_size 0;", fcgi)
+            self.assertIn("include " + out + "/cleanpng-fastcgi.conf;", server)
+            self.assertIn("allow 127.0.0.1;", server)
+            self.assertIn("deny all;", server)
             self.assertIn("client_body_buffer_size 22m;", http)
             self.assertIn("client_max_body_size 22m;", http)
             headers = [ln.strip() for ln in server.splitlines()
