@@ -129,24 +129,10 @@ int buf_append_json_str(buf *b, const char *s, size_t len)
             out = "\\t";
             outlen = 2;
             break;
-        case '<': /* keeps the JSON safe to embed in HTML */
-        case '>':
-        case '&':
-            esc[0] = '\\';
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            out = esc;
-            outlen = 6;
-            break;
         default:
-            if (c < 0x20 || c == 0x7f) {
-                esc[0] = '\\';
-                esc[1] = 'u';
-                esc[2] = '0';
-                esc[3] = '0';
+            /* control characters, and <>& so the JSON is safe to embed in HTML */
+            if (c < 0x20 || c == 0x7f || c == '<' || c == '>' || c == '&') {
+                memcpy(esc, "\\u00", 4);
                 esc[4] = hex[c >> 4];
                 esc[5] = hex[c & 15];
                 out = esc;

@@ -2,10 +2,11 @@
 
 #include <ctype.h>
 #include <errno.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/json.h"
 
 #define MAX_WORDS_PER_PHOTO 96
 #define MAX_QUERY_WORDS 16
@@ -99,22 +100,6 @@ static void add_words(lib_photo *ph, const char *text, int weight)
     }
 }
 
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static json_object *jobj(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
-        return NULL;
-    return v;
-}
-
 /* Which of Unsplash's colour words a "#rrggbb" is closest to. */
 static const char *color_word(const char *hex)
 {
@@ -196,11 +181,12 @@ library *library_load_buffer(const char *json, size_t len, const char *url_prefi
     }
     for (size_t i = 0; i < n; i++) {
         json_object *o = json_object_array_get_idx(photos, i);
-        json_object *files = jobj(o, "files"), *author = jobj(o, "author");
+        json_object *files = json_obj(o, "files"), *author = json_obj(o, "author");
         lib_photo *ph = &lib->photos[lib->count];
-        const char *id = jstr(o, "id");
-        const char *f[3] = {jstr(files, "thumb"), jstr(files, "small"), jstr(files, "regular")};
-        const char *full = jstr(files, "full");
+        const char *id = json_str(o, "id");
+        const char *f[3] = {json_str(files, "thumb"), json_str(files, "small"),
+                            json_str(files, "regular")};
+        const char *full = json_str(files, "full");
         if (!id || !safe_file(f[0]) || !safe_file(f[1]) || !safe_file(f[2]) || !safe_file(full))
             continue; /* skip an entry we could not serve safely */
         ph->r.id = id;
@@ -214,13 +200,13 @@ library *library_load_buffer(const char *json, size_t len, const char *url_prefi
             ph->r.width = (long)json_object_get_int64(v);
         if (json_object_object_get_ex(o, "height", &v))
             ph->r.height = (long)json_object_get_int64(v);
-        ph->r.color = jstr(o, "color");
+        ph->r.color = json_str(o, "color");
         ph->color_word = color_word(ph->r.color);
-        ph->r.description = jstr(o, "description");
+        ph->r.description = json_str(o, "description");
         if (!ph->r.description)
-            ph->r.description = jstr(o, "title");
-        ph->r.author_name = jstr(author, "name") ? jstr(author, "name") : "unknown";
-        const char *au = jstr(author, "url");
+            ph->r.description = json_str(o, "title");
+        ph->r.author_name = json_str(author, "name") ? json_str(author, "name") : "unknown";
+        const char *au = json_str(author, "url");
         if (au && (!strncmp(au, "https://", 8) || !strncmp(au, "http://", 7))) {
             snprintf(ph->author_url, sizeof ph->author_url, "%s", au);
             ph->r.author_url = ph->author_url;
@@ -237,8 +223,8 @@ library *library_load_buffer(const char *json, size_t len, const char *url_prefi
                     add_words(ph, json_object_get_string(tag), W_TAG);
             }
         }
-        add_words(ph, jstr(o, "title"), W_TITLE);
-        add_words(ph, jstr(o, "description"), W_DESC);
+        add_words(ph, json_str(o, "title"), W_TITLE);
+        add_words(ph, json_str(o, "description"), W_DESC);
         lib->count++;
     }
     return lib;

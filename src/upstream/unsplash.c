@@ -1,10 +1,10 @@
 #include "upstream/unsplash.h"
 
-#include <json-c/json.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 
@@ -13,32 +13,6 @@ static atomic_long ratelimit_remaining = -1;
 long unsplash_ratelimit_remaining(void)
 {
     return atomic_load(&ratelimit_remaining);
-}
-
-static const char *jstr(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-        return NULL;
-    return json_object_get_string(v);
-}
-
-static json_object *jobj(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_object))
-        return NULL;
-    return v;
-}
-
-static long jlong(json_object *o, const char *key)
-{
-    json_object *v;
-    if (!o || !json_object_object_get_ex(o, key, &v) ||
-        !(json_object_is_type(v, json_type_int) || json_object_is_type(v, json_type_double)))
-        return 0;
-    int64_t n = json_object_get_int64(v);
-    return n < 0 ? 0 : (long)n;
 }
 
 /* A URL we are willing to hand to a browser: http(s) and nothing odd. */
@@ -79,32 +53,33 @@ int unsplash_parse_search(const char *body, size_t len, const char *app_name, se
     out->owner = root;
     out->release = release_json;
     out->utm_source = app_name;
-    out->total = jlong(root, "total");
-    out->total_pages = jlong(root, "total_pages");
+    out->total = json_long(root, "total");
+    out->total_pages = json_long(root, "total_pages");
     size_t n = json_object_array_length(results);
     for (size_t i = 0; i < n && out->count < SEARCH_PER_PAGE_MAX; i++) {
         json_object *ph = json_object_array_get_idx(results, i);
         if (!json_object_is_type(ph, json_type_object))
             continue;
-        json_object *urls = jobj(ph, "urls"), *links = jobj(ph, "links"), *user = jobj(ph, "user");
+        json_object *urls = json_obj(ph, "urls"), *links = json_obj(ph, "links"),
+                    *user = json_obj(ph, "user");
         photo_result *r = &out->items[out->count];
-        r->id = jstr(ph, "id");
-        r->url_thumb = safe_url(jstr(urls, "thumb"));
-        r->url_small = safe_url(jstr(urls, "small"));
-        r->url_regular = safe_url(jstr(urls, "regular"));
-        r->author_name = jstr(user, "name");
+        r->id = json_str(ph, "id");
+        r->url_thumb = safe_url(json_str(urls, "thumb"));
+        r->url_small = safe_url(json_str(urls, "small"));
+        r->url_regular = safe_url(json_str(urls, "regular"));
+        r->author_name = json_str(user, "name");
         if (!r->id || !r->url_thumb || !r->url_small || !r->url_regular || !r->author_name)
             continue; /* a result a visitor could not see or credit is skipped */
-        r->width = jlong(ph, "width");
-        r->height = jlong(ph, "height");
-        r->color = jstr(ph, "color");
-        r->blur_hash = jstr(ph, "blur_hash");
-        r->description = jstr(ph, "description");
+        r->width = json_long(ph, "width");
+        r->height = json_long(ph, "height");
+        r->color = json_str(ph, "color");
+        r->blur_hash = json_str(ph, "blur_hash");
+        r->description = json_str(ph, "description");
         if (!r->description)
-            r->description = jstr(ph, "alt_description");
-        r->author_username = jstr(user, "username");
-        r->author_url = safe_url(jstr(jobj(user, "links"), "html"));
-        r->link = safe_url(jstr(links, "html"));
+            r->description = json_str(ph, "alt_description");
+        r->author_username = json_str(user, "username");
+        r->author_url = safe_url(json_str(json_obj(user, "links"), "html"));
+        r->link = safe_url(json_str(links, "html"));
         out->count++;
     }
     return 0;
