@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "http/body.h"
@@ -53,15 +54,6 @@ int unsplash_sized_url(const char *raw, int side, char *out, size_t outlen)
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
-static const char *jpath(json_object *o, const char *a, const char *b)
-{
-    json_object *x, *y;
-    if (!json_object_object_get_ex(o, a, &x) || !json_object_object_get_ex(x, b, &y) ||
-        !json_object_is_type(y, json_type_string))
-        return NULL;
-    return json_object_get_string(y);
-}
-
 static int unsplash_photo(worker_thread *t, const config *cfg, const char *id, remove_size size,
                           buf *out, api_error *err)
 {
@@ -87,8 +79,8 @@ static int unsplash_photo(worker_thread *t, const config *cfg, const char *id, r
         goto out;
     }
     root = json_tokener_parse(resp.body.data ? resp.body.data : "");
-    const char *raw = root ? jpath(root, "urls", "raw") : NULL;
-    const char *dl = root ? jpath(root, "links", "download_location") : NULL;
+    const char *raw = root ? json_str(json_obj(root, "urls"), "raw") : NULL;
+    const char *dl = root ? json_str(json_obj(root, "links"), "download_location") : NULL;
     if (!raw) {
         unsplash_map_failure(HTTPC_OK, &resp, err);
         goto out;
