@@ -37,46 +37,48 @@ static void thread_cleanup(worker_thread *t)
     redis_conn_close(&t->redis);
 }
 
-/* Waits until the listening socket is readable (one thread is woken per
- * connection thanks to EPOLLEXCLUSIVE) or the worker is stopping. The
- * listening socket is non-blocking, so a thread that loses the race for a
- * connection gets EAGAIN from accept and comes back here: no thread ever
- * sits in accept() where a shutdown could not reach it. */
+/* The thread loop. All threads of a worker wait on one shared epoll set
+ * (epoll_wait wakes one waiter per event) holding three kinds of file:
+ *
+ * - the listening socket: a new connection from nginx. It is non-blocking
+ *   (and EPOLLEXCLUSIVE across worker processes), so a thread that loses the
+ *   race gets EAGAIN from accept: no thread ever sits inside libfcgi's
+ *   accept() where a shutdown could not reach it;
+ * - idle kept-alive connections: nginx keeps FastCGI connections open
+ *   (fastcgi_keep_conn), saving a connect, accept and close per request. An
+ *   idle connection waits in the set with EPOLLONESHOT, so exactly one thread
+ *   takes it when the next request arrives, and does not pin a thread. libfcgi
+ *   is pointed at it by setting the request's ipcFd with keepConnection, which
+ *   FCGX_Accept_r then reads from instead of accepting;
+ * - the stop eventfd: level-triggered, so every waiting thread sees it.
+ *
+ * On stop, idle threads leave at once; busy ones finish their request and
+ * close its connection instead of parking it; connections still parked are
+ * closed when the worker exits. */
 static void *thread_main(void *arg)
 {
     worker_thread *t = arg;
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0 || thread_init(t) != 0) {
+    if (thread_init(t) != 0) {
         log_error("event=thread_init_failed thread=%ld", t->thread_index);
-        if (ep >= 0)
-            close(ep);
         thread_cleanup(t);
         atomic_store(&t->done, 1);
         return NULL;
     }
-    struct epoll_event ev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = t->listen_fd};
-    epoll_ctl(ep, EPOLL_CTL_ADD, t->listen_fd, &ev);
-    struct epoll_event sev = {.events = EPOLLIN, .data.fd = t->stop_fd};
-    epoll_ctl(ep, EPOLL_CTL_ADD, t->stop_fd, &sev);
-
     FCGX_Request req;
     FCGX_InitRequest(&req, t->listen_fd, 0);
     for (;;) {
-        struct epoll_event out[2];
-        int n = epoll_wait(ep, out, 2, -1);
+        struct epoll_event ev;
+        int n = epoll_wait(t->ep, &ev, 1, -1);
         if (n < 0 && errno != EINTR)
             break;
-        int stop = 0, ready = 0;
-        for (int i = 0; i < n; i++) {
-            if (out[i].data.fd == t->stop_fd)
-                stop = 1;
-            else
-                ready = 1;
-        }
-        if (stop)
-            break;
-        if (!ready)
+        if (n != 1)
             continue;
+        if (ev.data.fd == t->stop_fd)
+            break;
+        if (ev.data.fd != t->listen_fd) {
+            req.ipcFd = ev.data.fd; /* the next request on a kept connection */
+            req.keepConnection = 1;
+        }
         int rc = FCGX_Accept_r(&req);
         if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
             continue;
@@ -86,9 +88,17 @@ static void *thread_main(void *arg)
         }
         dispatch_request(t, &req);
         FCGX_Finish_r(&req);
+        if (req.ipcFd >= 0) {
+            /* nginx keeps the connection: park it for whichever thread is free */
+            int fd = req.ipcFd;
+            req.ipcFd = -1;
+            struct epoll_event kev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = fd};
+            if (atomic_load(t->stopping) || (epoll_ctl(t->ep, EPOLL_CTL_MOD, fd, &kev) != 0 &&
+                                             epoll_ctl(t->ep, EPOLL_CTL_ADD, fd, &kev) != 0))
+                close(fd);
+        }
     }
     FCGX_Free(&req, 1);
-    close(ep);
     thread_cleanup(t);
     atomic_store(&t->done, 1);
     return NULL;
@@ -116,8 +126,13 @@ int worker_main(const config *cfg, long worker_index, int listen_fd, scoreboard_
         return 1;
     }
     int stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    static atomic_int stopping;
     worker_thread *threads = calloc((size_t)cfg->threads, sizeof *threads);
-    if (stop_fd < 0 || !threads) {
+    struct epoll_event lev = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = listen_fd};
+    struct epoll_event sev = {.events = EPOLLIN, .data.fd = stop_fd};
+    if (stop_fd < 0 || ep < 0 || !threads || epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &lev) != 0 ||
+        epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd, &sev) != 0) {
         log_error("event=worker_init_failed");
         return 1;
     }
@@ -132,6 +147,8 @@ int worker_main(const config *cfg, long worker_index, int listen_fd, scoreboard_
         t->thread_index = i;
         t->listen_fd = listen_fd;
         t->stop_fd = stop_fd;
+        t->ep = ep;
+        t->stopping = &stopping;
         t->slot = sb ? scoreboard_slot_at(sb, cfg->threads, worker_index, i) : NULL;
         if (pthread_create(&t->tid, &attr, thread_main, t) != 0) {
             log_error("event=thread_create_failed thread=%ld", i);
@@ -153,6 +170,7 @@ int worker_main(const config *cfg, long worker_index, int listen_fd, scoreboard_
 
     /* Stop accepting: every idle thread wakes on stop_fd and leaves; busy
      * threads finish their request first. */
+    atomic_store(&stopping, 1);
     uint64_t one = 1;
     if (write(stop_fd, &one, sizeof one) != sizeof one)
         log_error("event=stop_signal_failed");

@@ -20,6 +20,8 @@ typedef struct worker_thread {
     pthread_t tid;
     int listen_fd;
     int stop_fd; /* eventfd, readable once the worker is stopping */
+    int ep;      /* the worker's epoll set, shared by its threads (worker.c) */
+    atomic_int *stopping;
     CURL *curl;
     redis_conn redis;
     scoreboard_slot *slot;
