@@ -42,6 +42,9 @@ static void idx_key(const request *r, log_kind k, char *out, size_t n)
     snprintf(out, n, "cp:idx:{%s}:%s", r->who, log_kind_name(k));
 }
 
+/* Appends the newest PRIVACY_MAX_ENTRIES entries of one kind to b: trim
+ * the index, count it, list it, and read the entries with one MGET, so the
+ * whole kind costs four round trips however many entries there are. */
 static int list_kind(request *r, log_kind k, long long now, buf *b, long *count)
 {
     char idx[128], nowbuf[24];
@@ -61,26 +64,37 @@ static int list_kind(request *r, log_kind k, long long now, buf *b, long *count)
         redis_conn_command(c, "ZREVRANGE %s 0 %d WITHSCORES", idx, PRIVACY_MAX_ENTRIES - 1);
     if (!ids)
         return -1;
-    int rc = 0, first = 1;
     size_t n = ids->type == REDIS_REPLY_ARRAY ? ids->elements / 2 : 0;
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        const char *key = ids->element[2 * i]->str;
-        long long expires = strtoll(ids->element[2 * i + 1]->str, NULL, 10);
-        redisReply *v = redis_conn_command(c, "GET %s", key);
-        if (!v) {
-            rc = -1;
-            break;
-        }
+    if (n == 0) {
+        freeReplyObject(ids);
+        return 0;
+    }
+    const char *argv[PRIVACY_MAX_ENTRIES + 1];
+    size_t argl[PRIVACY_MAX_ENTRIES + 1];
+    argv[0] = "MGET";
+    argl[0] = 4;
+    for (size_t i = 0; i < n; i++) {
+        argv[i + 1] = ids->element[2 * i]->str;
+        argl[i + 1] = ids->element[2 * i]->len;
+    }
+    redisReply *vals = redis_conn_command_argv(c, (int)n + 1, argv, argl);
+    if (!vals) {
+        freeReplyObject(ids);
+        return -1;
+    }
+    int rc = 0, first = 1;
+    for (size_t i = 0; rc == 0 && vals->type == REDIS_REPLY_ARRAY && i < vals->elements; i++) {
+        redisReply *v = vals->element[i];
         /* our own JSON objects: splice the deletion date in front */
         if (v->type == REDIS_REPLY_STRING && v->len > 2 && v->str[0] == '{') {
             char when[32];
-            iso_time(expires, when);
+            iso_time(strtoll(ids->element[2 * i + 1]->str, NULL, 10), when);
             rc = buf_printf(b, "%s{\"deletes_at\":\"%s\",%.*s", first ? "" : ",", when,
                             (int)v->len - 1, v->str + 1);
             first = 0;
         }
-        freeReplyObject(v);
     }
+    freeReplyObject(vals);
     freeReplyObject(ids);
     return rc;
 }
