@@ -18,22 +18,18 @@
 #define PRIVACY_BODY_MAX (8u * 1024 * 1024)
 #define ERASE_MARK_TTL_S 86400
 
-/* KEYS[1..3] the indexes, KEYS[4] the erase mark; ARGV[1] now ms.
- * Deletes every entry listed in each index and the index itself; returns
- * how many entries existed per kind. */
-static const char ERASE_SCRIPT[] =
-    "local out = {}\n"
-    "for i = 1, 3 do\n"
-    "  local n = 0\n"
-    "  local keys = redis.call('ZRANGE', KEYS[i], 0, -1)\n"
-    "  for j = 1, #keys, 500 do\n"
-    "    n = n + redis.call('DEL', unpack(keys, j, math.min(j + 499, #keys)))\n"
-    "  end\n"
-    "  redis.call('DEL', KEYS[i])\n"
-    "  out[i] = n\n"
-    "end\n"
-    "redis.call('SET', KEYS[4], ARGV[1], 'EX', ARGV[2])\n"
-    "return out\n";
+/* KEYS[1] an index; ARGV[1] how many entries to erase at most. Deletes the
+ * oldest entries listed in the index and their index members; returns how
+ * many entries existed. Called in a loop, so no single call holds Redis for
+ * long, however many entries a visitor has. */
+static const char ERASE_CHUNK_SCRIPT[] =
+    "local keys = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)\n"
+    "if #keys == 0 then redis.call('DEL', KEYS[1]) return {0, 0} end\n"
+    "local n = redis.call('DEL', unpack(keys))\n"
+    "redis.call('ZREM', KEYS[1], unpack(keys))\n"
+    "return {#keys, n}\n";
+
+#define ERASE_CHUNK 500
 
 static const char *unavailable = "your data cannot be reached right now; try again shortly";
 
@@ -140,22 +136,42 @@ static void privacy_get(request *r)
     buf_free(&b);
 }
 
+/* Sets the erase mark first, so entries still waiting in any worker's log
+ * queue are never written afterwards, then deletes everything listed in the
+ * three indexes in chunks. */
 static void privacy_delete(request *r)
 {
     r->no_access_log = 1; /* erasing leaves no trace of the erase */
-    char idx[LOGK_COUNT][128], mark[96], now[24], ttl[16];
-    for (int k = 0; k < LOGK_COUNT; k++)
-        idx_key(r, (log_kind)k, idx[k], sizeof idx[k]);
+    redis_conn *c = &r->thread->redis;
+    char mark[96];
     snprintf(mark, sizeof mark, "cp:erased:{%s}", r->who);
-    snprintf(now, sizeof now, "%llu", (unsigned long long)now_wall_ms());
-    snprintf(ttl, sizeof ttl, "%d", ERASE_MARK_TTL_S);
-    redisReply *rep = redis_conn_command(&r->thread->redis, "EVAL %s 4 %s %s %s %s %s %s",
-                                         ERASE_SCRIPT, idx[0], idx[1], idx[2], mark, now, ttl);
-    if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 3) {
+    redisReply *rep = redis_conn_command(c, "SET %s %llu EX %d", mark,
+                                         (unsigned long long)now_wall_ms(), ERASE_MARK_TTL_S);
+    if (!rep || rep->type == REDIS_REPLY_ERROR) {
         if (rep)
             freeReplyObject(rep);
         response_fail(r, 503, "unavailable", NULL, "%s", unavailable);
         return;
+    }
+    freeReplyObject(rep);
+    long long erased[LOGK_COUNT] = {0};
+    for (int k = 0; k < LOGK_COUNT; k++) {
+        char idx[128];
+        idx_key(r, (log_kind)k, idx, sizeof idx);
+        for (;;) {
+            rep = redis_conn_command(c, "EVAL %s 1 %s %d", ERASE_CHUNK_SCRIPT, idx, ERASE_CHUNK);
+            if (!rep || rep->type != REDIS_REPLY_ARRAY || rep->elements != 2) {
+                if (rep)
+                    freeReplyObject(rep);
+                response_fail(r, 503, "unavailable", NULL, "%s", unavailable);
+                return;
+            }
+            long long listed = rep->element[0]->integer;
+            erased[k] += rep->element[1]->integer;
+            freeReplyObject(rep);
+            if (listed < ERASE_CHUNK)
+                break;
+        }
     }
     char body[512];
     int n = snprintf(body, sizeof body,
@@ -163,8 +179,7 @@ static void privacy_delete(request *r)
                      "\"note\":\"Every log entry about your address is gone. Rate-limit "
                      "counters are kept until their window ends (minutes) because they stop "
                      "abuse; they hold only a count.\"}",
-                     rep->element[0]->integer, rep->element[1]->integer, rep->element[2]->integer);
-    freeReplyObject(rep);
+                     erased[LOGK_ACCESS], erased[LOGK_SEARCH], erased[LOGK_ERROR]);
     response_json(r, 200, body, (size_t)n);
 }
 

@@ -237,6 +237,28 @@ class AuditTest(unittest.TestCase):
             self.assertEqual(stop_all(stack, fake), [])
 
 
+class LargeEraseTest(unittest.TestCase):
+    def test_many_entries_are_listed_capped_and_erased_in_chunks(self):
+        stack = Stack().start()
+        try:
+            def get(path):  # one visitor, ::1 (loopback skips nginx's limit_req)
+                return stack.request("GET", path, host="::1")
+            for i in range(1200):
+                get(f"/api/search?q=cat&page={1 + i % 3}")
+            wait_for(lambda: get("/api/privacy").json()["counts"]["search"] == 1200,
+                     timeout=30, what="entries written")
+            body = get("/api/privacy").json()
+            self.assertEqual(len(body["entries"]["search"]), 500)  # newest 500 shown
+            self.assertEqual(body["counts"]["search"], 1200)  # all counted
+            r = stack.request("DELETE", "/api/privacy", host="::1").json()
+            self.assertEqual(r["erased"]["search"], 1200)
+            self.assertGreaterEqual(r["erased"]["access"], 1200)
+            self.assertEqual(get("/api/privacy").json()["counts"]["search"], 0)
+            self.assertEqual(stack.redis_cli("KEYS", "cp:log:*:search:*"), "")
+        finally:
+            stop_all(stack)
+
+
 class ClientAddressTest(unittest.TestCase):
     def test_spoofed_forwarded_for_changes_nothing(self):
         stack = Stack(env={"CLEANPNG_LIMIT_SEARCH": "3/1m"}).start()
