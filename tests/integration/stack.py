@@ -94,7 +94,11 @@ class Response:
 class Stack:
     """redis + cleanpngd + nginx. env: extra CLEANPNG_* settings."""
 
-    def __init__(self, env=None, workers=2, threads=8, redis=True, grace="5s", binary=None):
+    def __init__(self, env=None, workers=2, threads=8, redis=True, grace="5s", binary=None,
+                 root=ROOT):
+        """root: the checkout whose nginx templates and Redis config to use
+        (benchmarks compare an older revision with its own)."""
+        self.root = root
         self.dir = tempfile.mkdtemp(prefix="cleanpng-it-")
         self.http_port = free_port()
         self.https_port = free_port()
@@ -145,7 +149,7 @@ class Stack:
 
     def start_redis(self):
         self.redis_proc = subprocess.Popen(
-            ["redis-server", os.path.join(ROOT, "deploy", "redis", "local.conf"),
+            ["redis-server", os.path.join(self.root, "deploy", "redis", "local.conf"),
              "--dir", self.dir, "--unixsocket", self.redis_sock, "--daemonize", "no",
              "--logfile", os.path.join(self.dir, "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -170,10 +174,11 @@ class Stack:
     def start_nginx(self):
         env = dict(os.environ, **self.env)
         env["CLEANPNG_IMG_SRC"] = env.get("CLEANPNG_IMG_SRC", "http://127.0.0.1:*")
-        subprocess.run([os.path.join(ROOT, "scripts", "gen-cert"), os.path.join(self.dir, "tls")],
+        subprocess.run([os.path.join(self.root, "scripts", "gen-cert"),
+                        os.path.join(self.dir, "tls")],
                        check=True, stdout=subprocess.DEVNULL, env=env)
-        subprocess.run([os.path.join(ROOT, "scripts", "render-config"), self.dir], check=True,
-                       env=env)
+        subprocess.run([os.path.join(self.root, "scripts", "render-config"), self.dir],
+                       check=True, env=env)
         conf = os.path.join(self.dir, "nginx", "nginx.conf")
         self.nginx = subprocess.Popen(["nginx", "-p", os.path.join(self.dir, "nginx"), "-c", conf],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
