@@ -31,14 +31,15 @@ void redis_conn_fail(redis_conn *c)
 {
     c->errors++;
     metrics_redis_error();
+    /* A connection that failed (a slow reply, a reset) is dropped and the
+     * next command reconnects at once: one slow moment must not turn into a
+     * run of refusals. The backoff applies only when connecting fails, i.e.
+     * when Redis is really away (redis_conn_get). */
     if (c->ctx) {
         log_warn("event=redis_error err=\"%s\"", c->ctx->errstr[0] ? c->ctx->errstr : "reply");
         redisFree(c->ctx);
         c->ctx = NULL;
     }
-    c->next_attempt_us = now_mono_us() + (uint64_t)c->backoff_ms * 1000u;
-    c->backoff_ms =
-        c->backoff_ms * 2 > REDIS_BACKOFF_MAX_MS ? REDIS_BACKOFF_MAX_MS : c->backoff_ms * 2;
 }
 
 static redisContext *connect_url(const char *url, struct timeval tv)
