@@ -207,6 +207,17 @@ static long write_batch(redis_conn *c, entry *batch, size_t n)
     return handled; /* after NOSCRIPT the rest is retried at once */
 }
 
+/* Waits on the queue's condition (lock held) for at most ms milliseconds. */
+static void wait_locked_ms(long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += ms * 1000000L;
+    ts.tv_sec += ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    pthread_cond_timedwait(&q.cond, &q.lock, &ts);
+}
+
 static void *writer_main(void *arg)
 {
     (void)arg;
@@ -221,14 +232,7 @@ static void *writer_main(void *arg)
             break;
         if (q.count < LOGQ_RUN_MAX && !q.stopping) {
             /* let a few more entries gather: fewer, fuller pipelines */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 2 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&q.cond, &q.lock, &ts);
+            wait_locked_ms(2);
         }
         size_t n = q.count < LOGQ_BATCH ? q.count : LOGQ_BATCH;
         for (size_t i = 0; i < n; i++)
@@ -248,14 +252,7 @@ static void *writer_main(void *arg)
             }
         } else if (done < 0) {
             /* Redis is away: wait for the reconnect backoff, or for stop */
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 200 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&q.cond, &q.lock, &ts);
+            wait_locked_ms(200);
         }
     }
     if (q.count)
