@@ -1149,8 +1149,8 @@ class KubernetesTest(unittest.TestCase):
 class DocsAndDepsTest(unittest.TestCase):
     def test_scaling_doc(self):
         text = read("docs", "scaling.md")
-        self.assertIn("| figure | value |", text)
-        self.assertIn("TBD", text)
+        self.assertIn("| figure | value | from |", text)
+        self.assertNotIn("TBD", text)  # every figure measured, none left open
         for word in ("stateless", "Redis Cluster", "twemproxy", "{h}", "degraded", "EVALSHA",
                      "noeviction"):
             self.assertIn(word, text)
