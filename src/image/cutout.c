@@ -512,6 +512,30 @@ static int cmp_float(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Collects into queue the 4-connected component of pixels with label ==
+ * which that contains start, marking them in seen; returns its size. */
+static size_t flood(const uint8_t *label, int32_t w, int32_t h, size_t start, uint8_t which,
+                    int32_t *queue, uint8_t *seen)
+{
+    size_t qh = 0, qt = 0;
+    queue[qt++] = (int32_t)start;
+    seen[start] = 1;
+    while (qh < qt) {
+        int32_t i = queue[qh++];
+        int32_t x = i % w, y = i / w;
+        int32_t nb[4] = {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1,
+                         y + 1 < h ? i + w : -1};
+        for (int k = 0; k < 4; k++) {
+            int32_t j = nb[k];
+            if (j >= 0 && !seen[j] && label[j] == which) {
+                seen[j] = 1;
+                queue[qt++] = j;
+            }
+        }
+    }
+    return qt;
+}
+
 /* Removes label components smaller than `min_area` pixels (4-connected) by
  * flipping them to the other label. queue and comp need n entries. */
 static void remove_small(uint8_t *label, int32_t w, int32_t h, size_t min_area, uint8_t which,
@@ -522,22 +546,7 @@ static void remove_small(uint8_t *label, int32_t w, int32_t h, size_t min_area, 
     for (size_t start = 0; start < n; start++) {
         if (seen[start] || label[start] != which)
             continue;
-        size_t qh = 0, qt = 0;
-        queue[qt++] = (int32_t)start;
-        seen[start] = 1;
-        while (qh < qt) {
-            int32_t i = queue[qh++];
-            int32_t x = i % w, y = i / w;
-            int32_t nb[4] = {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1,
-                             y + 1 < h ? i + w : -1};
-            for (int k = 0; k < 4; k++) {
-                int32_t j = nb[k];
-                if (j >= 0 && !seen[j] && label[j] == which) {
-                    seen[j] = 1;
-                    queue[qt++] = j;
-                }
-            }
-        }
+        size_t qt = flood(label, w, h, start, which, queue, seen);
         if (qt < min_area)
             for (size_t q = 0; q < qt; q++)
                 label[queue[q]] = (uint8_t)!which;
@@ -551,24 +560,9 @@ static size_t largest_component(const uint8_t *label, int32_t w, int32_t h, int3
     size_t n = (size_t)w * h, best = 0;
     memset(seen, 0, n);
     for (size_t start = 0; start < n; start++) {
-        if (seen[start] || !label[start])
+        if (seen[start] || label[start] != 1)
             continue;
-        size_t qh = 0, qt = 0;
-        queue[qt++] = (int32_t)start;
-        seen[start] = 1;
-        while (qh < qt) {
-            int32_t i = queue[qh++];
-            int32_t x = i % w, y = i / w;
-            int32_t nb[4] = {x > 0 ? i - 1 : -1, x + 1 < w ? i + 1 : -1, y > 0 ? i - w : -1,
-                             y + 1 < h ? i + w : -1};
-            for (int k = 0; k < 4; k++) {
-                int32_t j = nb[k];
-                if (j >= 0 && !seen[j] && label[j]) {
-                    seen[j] = 1;
-                    queue[qt++] = j;
-                }
-            }
-        }
+        size_t qt = flood(label, w, h, start, 1, queue, seen);
         if (qt > best)
             best = qt;
     }
